@@ -1,0 +1,264 @@
+"""The reader: finds answer spans to a question in passages with an extractive QA model.
+
+Any Hugging Face question-answering checkpoint in a local folder works (BERT, RoBERTa,
+MiniLM, ...); the shipped one is the default.
+
+Scores that compare across windows. A span-extraction model gives each token of a window a
+start and an end logit, and its first token ([CLS]) stands for "no answer". A softmax over one
+window's tokens makes probabilities that sum to one *per window*, so a span in a window full of
+weak candidates can look as sure as the best span of the right passage. Instead every span is
+scored as its logit sum minus the no-answer logit sum of its own window:
+
+    score(span) = start_logit[s] + end_logit[e] - (start_logit[0] + end_logit[0])
+
+This is the log-odds the model gives the span against "no answer in this window" (the quantity
+SQuAD 2.0 systems threshold). It has the same meaning in every window, so spans from any
+window of any passage are ranked together. Answer assembly turns it into a calibrated
+probability and decides whether to abstain.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from qa.types import Span
+
+SHIPPED_READER = Path(__file__).parent / "models" / "reader"
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    """Decoding settings of the reader.
+
+    Attributes:
+        max_length: Tokens per window (question + passage + special tokens).
+        stride: Tokens shared by consecutive windows of a long passage.
+        max_answer_tokens: Longest answer, in word pieces.
+        max_question_tokens: Longer questions are cut to this many word pieces.
+        n_best: Candidate spans kept per window.
+        batch_size: Windows per forward pass.
+    """
+
+    max_length: int = 384
+    stride: int = 128
+    max_answer_tokens: int = 30
+    max_question_tokens: int = 64
+    n_best: int = 10
+    batch_size: int = 16
+
+    def __post_init__(self) -> None:
+        for name in ("max_length", "max_answer_tokens", "max_question_tokens", "n_best", "batch_size"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be greater than 0, not {getattr(self, name)}")
+        if not 0 <= self.stride < self.max_length - self.max_question_tokens - 3:
+            raise ValueError(
+                f"stride must be at least 0 and leave room for new passage tokens in each window, "
+                f"not {self.stride} (max_length {self.max_length})"
+            )
+
+
+class ReaderLoadError(RuntimeError):
+    """The reader model folder is missing or not a question-answering model."""
+
+
+class Reader:
+    """Extractive QA reader. Cheap to build; the model loads on first use (or `warm_up`).
+
+    Args:
+        model_path: Folder of a Hugging Face QA checkpoint; None = the shipped reader.
+        settings: Decoding settings.
+        device: "cpu" or "cuda".
+        threads: Torch threads to use (None = leave torch's default).
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        settings: ReaderSettings | None = None,
+        device: str = "cpu",
+        threads: int | None = None,
+    ) -> None:
+        self.model_path = Path(model_path) if model_path else SHIPPED_READER
+        self.settings = settings or ReaderSettings()
+        self.device = device
+        self.threads = threads
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Load the tokenizer and the model (once)."""
+        with self._lock:
+            if self._model is not None:
+                return
+            if not (self.model_path / "config.json").exists():
+                raise ReaderLoadError(
+                    f"no reader model in {self.model_path}: expected a Hugging Face question-answering "
+                    "checkpoint folder (config.json, weights, tokenizer files)"
+                )
+            import torch
+            from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.set_verbosity_error()
+            if self.threads:
+                torch.set_num_threads(self.threads)
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(self.model_path, local_files_only=True)
+                model = AutoModelForQuestionAnswering.from_pretrained(
+                    self.model_path, local_files_only=True, dtype=torch.float32
+                )
+            except (OSError, ValueError, KeyError) as err:
+                raise ReaderLoadError(f"cannot load the reader from {self.model_path}: {err}") from err
+            if not getattr(tokenizer, "is_fast", False):
+                raise ReaderLoadError(f"the reader in {self.model_path} needs a fast tokenizer (tokenizer.json)")
+            self._tokenizer = tokenizer
+            self._model = model.to(self.device).eval()
+
+    @property
+    def tokenizer(self) -> Any:
+        self.warm_up()
+        return self._tokenizer
+
+    def read(self, question: str, passages: Sequence[str]) -> list[Span]:
+        """Find answer candidates to `question` in `passages`.
+
+        All windows of all passages are batched together.
+
+        Args:
+            question: The question.
+            passages: The texts to read.
+
+        Returns:
+            Distinct candidate spans from every passage, best score first; empty when there is
+            no question or no passage text.
+        """
+        return self.read_many([(question, passages)])[0]
+
+    def read_many(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[list[Span]]:
+        """`read` for several questions at once: their windows share forward passes."""
+        import torch
+
+        self.warm_up()
+        windows = self._windows(items)
+        results: list[list[Span]] = [[] for _ in items]
+        if not windows:
+            return results
+        bs = self.settings.batch_size
+        with torch.inference_mode():
+            for lo in range(0, len(windows), bs):
+                group = windows[lo : lo + bs]
+                start_logits, end_logits = self._forward(group)
+                for w, s_log, e_log in zip(group, start_logits, end_logits):
+                    results[w.item].extend(self._decode_window(w, s_log, e_log))
+        return [_best_distinct(spans) for spans in results]
+
+    # --- internals -------------------------------------------------------
+
+    def _windows(self, items: Sequence[tuple[str, Sequence[str]]]) -> list["_Window"]:
+        s = self.settings
+        tok = self._tokenizer
+        questions, contexts, owners = [], [], []
+        for item, (question, passages) in enumerate(items):
+            q = _clip_question(question.strip(), tok, s.max_question_tokens)
+            if not q:
+                continue
+            for p, passage in enumerate(passages):
+                if passage.strip():
+                    questions.append(q)
+                    contexts.append(passage)
+                    owners.append((item, p))
+        if not questions:
+            return []
+        enc = tok(
+            questions,
+            contexts,
+            truncation="only_second",
+            max_length=s.max_length,
+            stride=s.stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+        )
+        windows = []
+        for i, sample in enumerate(enc["overflow_to_sample_mapping"]):
+            seq = enc.sequence_ids(i)
+            offsets = enc["offset_mapping"][i]
+            context_tokens = [t for t, sid in enumerate(seq) if sid == 1]
+            if not context_tokens:
+                continue
+            item, passage = owners[sample]
+            fields = {k: enc[k][i] for k in ("input_ids", "token_type_ids", "attention_mask") if k in enc}
+            windows.append(_Window(item, passage, contexts[sample], fields, offsets, context_tokens))
+        return windows
+
+    def _forward(self, group: list["_Window"]) -> tuple[Any, Any]:
+        import torch
+
+        width = max(len(w.fields["input_ids"]) for w in group)
+        pad = self._tokenizer.pad_token_id or 0
+        batch = {}
+        for key in group[0].fields:
+            fill = pad if key == "input_ids" else 0
+            rows = [w.fields[key] + [fill] * (width - len(w.fields[key])) for w in group]
+            batch[key] = torch.tensor(rows, dtype=torch.long, device=self.device)
+        out = self._model(**batch)
+        return out.start_logits.float().cpu(), out.end_logits.float().cpu()
+
+    def _decode_window(self, w: "_Window", start_logits: Any, end_logits: Any) -> list[Span]:
+        """n-best spans of one window, scored against the window's no-answer logit (see module doc)."""
+        import torch
+
+        s = self.settings
+        ctx = torch.tensor(w.context_tokens)
+        start = start_logits[ctx]
+        end = end_logits[ctx]
+        null = float(start_logits[0] + end_logits[0])  # [CLS]: position 0 in BERT and RoBERTa inputs
+        n = len(ctx)
+        scores = start[:, None] + end[None, :]
+        # Valid spans: end >= start and at most max_answer_tokens long.
+        i = torch.arange(n)
+        valid = (i[None, :] >= i[:, None]) & (i[None, :] - i[:, None] < s.max_answer_tokens)
+        scores = scores.masked_fill(~valid, float("-inf"))
+        k = min(s.n_best, int(valid.sum()))
+        top = torch.topk(scores.flatten(), k)
+        spans = []
+        for value, flat in zip(top.values.tolist(), top.indices.tolist()):
+            a, b = divmod(flat, n)
+            char_start = w.offsets[w.context_tokens[a]][0]
+            char_end = w.offsets[w.context_tokens[b]][1]
+            text = w.context[char_start:char_end]
+            if text.strip():
+                spans.append(Span(w.passage, char_start, char_end, text, value - null))
+        return spans
+
+
+@dataclass
+class _Window:
+    item: int
+    passage: int
+    context: str
+    fields: dict[str, list[int]]
+    offsets: list[tuple[int, int]]
+    context_tokens: list[int]
+
+
+def _clip_question(question: str, tokenizer: Any, max_tokens: int) -> str:
+    """The question cut to at most `max_tokens` word pieces (a 50,000-character question is fine)."""
+    question = question[: max_tokens * 20]
+    enc = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
+    if len(enc["input_ids"]) <= max_tokens:
+        return question
+    return question[: enc["offset_mapping"][max_tokens - 1][1]]
+
+
+def _best_distinct(spans: list[Span]) -> list[Span]:
+    """Best score first; a span seen again (overlapping windows) keeps its best score."""
+    best: dict[tuple[int, int, int], Span] = {}
+    for span in spans:
+        key = (span.passage, span.start, span.end)
+        if key not in best or span.score > best[key].score:
+            best[key] = span
+    return sorted(best.values(), key=lambda sp: -sp.score)

