@@ -1,0 +1,124 @@
+"""Answer assembly: choose the best span, merge duplicates, abstain, cite, quote, list alternatives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from qa.calibrate import Calibration
+from qa.squad import normalize_answer
+from qa.text import sentence_around
+from qa.types import Answer, Chunk, Hit, Span
+
+NOT_IN_DOCUMENTS = "The documents don't say."
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A reader span placed in its document."""
+
+    chunk: Chunk
+    span: Span
+    probability: float
+
+    @property
+    def start(self) -> int:
+        return self.chunk.start + self.span.start
+
+    @property
+    def end(self) -> int:
+        return self.chunk.start + self.span.end
+
+    def overlaps(self, other: "Candidate") -> bool:
+        return self.chunk.doc_id == other.chunk.doc_id and self.start < other.end and other.start < self.end
+
+
+def merge_candidates(hits: Sequence[Hit], spans: Sequence[Span], calibration: Calibration) -> list[Candidate]:
+    """Place spans in their documents and merge the same span read in overlapping passages.
+
+    Two spans at the same document offsets (from two overlapping passages) become one, with
+    the better score. Best first.
+    """
+    best: dict[tuple[str, int, int], Candidate] = {}
+    for span in spans:
+        chunk = hits[span.passage].chunk
+        cand = Candidate(chunk, span, calibration.probability(span.score))
+        key = (chunk.doc_id, cand.start, cand.end)
+        if key not in best or cand.span.score > best[key].span.score:
+            best[key] = cand
+    return sorted(best.values(), key=lambda c: -c.span.score)
+
+
+def assemble_answer(
+    question: str,
+    hits: Sequence[Hit],
+    spans: Sequence[Span],
+    calibration: Calibration,
+    threshold: float | None = None,
+    alternatives_within: float = 0.6,
+    max_alternatives: int = 3,
+) -> Answer:
+    """The chatbot's answer from the retrieved passages and the reader's spans.
+
+    Args:
+        question: The question as understood.
+        hits: The passages that were read, in the order given to the reader.
+        spans: The reader's candidates (their `passage` indexes into `hits`).
+        calibration: Maps reader scores to probabilities; holds the shipped threshold.
+        threshold: Abstain when the best reader score is below this (default: the calibrated one).
+        alternatives_within: Other answers are listed when their probability is at least this
+            share of the best one's.
+        max_alternatives: Most alternatives listed.
+
+    Returns:
+        The answer, or an abstention (`abstained=True`, empty text) when no span is good enough.
+    """
+    cut = calibration.threshold if threshold is None else threshold
+    candidates = merge_candidates(hits, spans, calibration)
+    if not candidates or candidates[0].span.score < cut:
+        score = candidates[0].probability if candidates else 0.0
+        return Answer(text="", score=score, abstained=True, question=question, message=NOT_IN_DOCUMENTS)
+    best = candidates[0]
+    chosen = [best]
+    for cand in candidates[1:]:
+        if len(chosen) > max_alternatives:
+            break
+        if cand.span.score < cut or cand.probability < alternatives_within * best.probability:
+            break  # best first: nothing after this one qualifies either
+        if cand.chunk.id == best.chunk.id or any(cand.overlaps(c) for c in chosen):
+            continue
+        text = normalize_answer(cand.span.text)
+        if not text or any(_same_answer(text, normalize_answer(c.span.text)) for c in chosen):
+            continue
+        chosen.append(cand)
+    answers = [_to_answer(question, c) for c in chosen]
+    return _with_alternatives(answers[0], tuple(answers[1:]))
+
+
+def _same_answer(a: str, b: str) -> bool:
+    return a == b or (len(a) > 3 and a in b) or (len(b) > 3 and b in a)
+
+
+def _to_answer(question: str, cand: Candidate) -> Answer:
+    chunk, span = cand.chunk, cand.span
+    q_start, q_end = sentence_around(chunk.text, span.start, span.end)
+    return Answer(
+        text=span.text,
+        score=cand.probability,
+        abstained=False,
+        source=chunk.source,
+        doc_id=chunk.doc_id,
+        start=cand.start,
+        end=cand.end,
+        passage=chunk.text,
+        passage_start=chunk.start,
+        quote=chunk.text[q_start:q_end],
+        quote_start=chunk.start + q_start,
+        question=question,
+    )
+
+
+def _with_alternatives(answer: Answer, alternatives: tuple[Answer, ...]) -> Answer:
+    from dataclasses import replace
+
+    return replace(answer, alternatives=alternatives)

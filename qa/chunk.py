@@ -1,0 +1,92 @@
+"""Documents -> passages (`Chunk`s): sentence-aware, overlapping, offsets kept.
+
+Sentences are packed into a passage until the next one would pass `max_tokens` word pieces
+(the embedder reads at most 256). The next passage starts with the last sentences of the
+previous one, up to `overlap` word pieces, so that an answer near a cut is whole in one of
+them. A single sentence longer than `max_tokens` is cut at word-piece boundaries.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from qa.text import sentence_spans
+from qa.types import Chunk, Document, content_id
+
+# Counts word pieces of each text; given as a function so tests can use a simple one.
+TokenCounter = Callable[[Sequence[str]], list[list[tuple[int, int]]]]
+
+
+def wordpiece_counter(tokenizer: Any) -> TokenCounter:
+    """A counter returning each text's word-piece character offsets, from a fast tokenizer."""
+
+    def offsets(texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        if not texts:
+            return []
+        enc = tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True)
+        return [list(map(tuple, o)) for o in enc["offset_mapping"]]
+
+    return offsets
+
+
+def whitespace_counter(texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+    """Offsets of white-space separated words: a tokenizer-free stand-in."""
+    import re
+
+    return [[m.span() for m in re.finditer(r"\S+", t)] for t in texts]
+
+
+def chunk_document(doc: Document, count: TokenCounter, max_tokens: int = 200, overlap: int = 40) -> list[Chunk]:
+    """Split a document into passages with exact offsets: `doc.text[c.start:c.end] == c.text`.
+
+    Args:
+        doc: The document.
+        count: Gives the word-piece offsets of texts (see `wordpiece_counter`).
+        max_tokens: Most word pieces per passage.
+        overlap: Word pieces of trailing sentences repeated at the start of the next passage.
+
+    Returns:
+        The passages in document order; none for a document without text.
+    """
+    if max_tokens <= 0:
+        raise ValueError(f"max_tokens must be greater than 0, not {max_tokens}")
+    if not 0 <= overlap < max_tokens:
+        raise ValueError(f"overlap must be at least 0 and under max_tokens, not {overlap}")
+    units = _units(doc.text, count, max_tokens)
+    pieces: list[tuple[int, int]] = []
+    i = 0
+    while i < len(units):
+        j, used = i, 0
+        while j < len(units) and (j == i or used + units[j][2] <= max_tokens):
+            used += units[j][2]
+            j += 1
+        pieces.append((units[i][0], units[j - 1][1]))
+        if j >= len(units):
+            break
+        # Step back over trailing sentences that fit in the overlap, but always move forward.
+        back, k = 0, j
+        while k - 1 > i and back + units[k - 1][2] <= overlap:
+            k -= 1
+            back += units[k][2]
+        i = k
+    return [
+        Chunk(content_id(f"{doc.id}:{s}:{e}"), doc.id, doc.source, doc.text[s:e], s, e) for s, e in pieces
+    ]
+
+
+def _units(text: str, count: TokenCounter, max_tokens: int) -> list[tuple[int, int, int]]:
+    """(start, end, word pieces) of each sentence; over-long sentences cut into pieces."""
+    spans = sentence_spans(text)
+    offsets = count([text[s:e] for s, e in spans])
+    units = []
+    for (s, e), offs in zip(spans, offsets):
+        if len(offs) <= max_tokens:
+            units.append((s, e, max(1, len(offs))))
+            continue
+        for lo in range(0, len(offs), max_tokens):
+            part = offs[lo : lo + max_tokens]
+            start = s + part[0][0]
+            end = s + (offs[lo + max_tokens][0] if lo + max_tokens < len(offs) else e - s)
+            end = start + len(text[start:end].rstrip())
+            units.append((start, end, len(part)))
+    return units

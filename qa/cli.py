@@ -1,0 +1,246 @@
+"""The `qa` command. Thin: parses flags, calls the Python API, turns errors into messages."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from qa.config import SettingsError
+
+
+class QAError(click.ClickException):
+    """A problem the user can fix, printed without a traceback (exit status 1)."""
+
+
+def _bot(ctx: click.Context, **extra: Any) -> Any:
+    from qa.chatbot import Chatbot
+    from qa.index import StoreError
+    from qa.read import ReaderLoadError
+
+    opts = {**ctx.obj, **extra}
+    try:
+        return Chatbot.load(opts.pop("index_dir"), **opts)
+    except (SettingsError, StoreError, ReaderLoadError, ValueError) as err:
+        raise QAError(str(err)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--index", "index_dir", default=None, metavar="DIR", help="Index folder (default: index, or QA_INDEX_DIR).")
+@click.option("--reader", "reader_path", default=None, metavar="DIR", help="A Hugging Face question-answering model folder to use instead of the shipped reader.")
+@click.option("--store", default=None, metavar="URI", help="Passage store: a folder, faiss://DIR, milvus://FILE.db or http://HOST:19530.")
+@click.option("--top-k", type=int, default=None, help="Passages read per question (default 5).")
+@click.option("--threshold", type=float, default=None, help="Abstain below this reader score (default: the calibrated one).")
+@click.version_option(package_name="qa")
+@click.pass_context
+def cli(ctx: click.Context, index_dir: str | None, reader_path: str | None, store: str | None, top_k: int | None, threshold: float | None) -> None:
+    """Ask questions about your documents; get the exact words that answer them.
+
+    Documents (.txt, .md, .html, .pdf) are indexed into a folder (index/ by default); every
+    answer quotes its passage and names its source, or says the documents don't say.
+    Everything runs offline on the CPU.
+    """
+    from qa.config import load_settings
+
+    overrides = {"index_dir": index_dir, "reader_path": reader_path, "store": store, "top_k": top_k, "threshold": threshold}
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as err:
+        raise QAError(str(err)) from None
+    ctx.obj = {"index_dir": settings.index_dir, **{k: v for k, v in overrides.items() if v is not None and k != "index_dir"}}
+
+
+@cli.command("index")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--rebuild", is_flag=True, help="Re-embed every indexed document (after changing settings or if the index is damaged).")
+@click.option("--remove", "remove", multiple=True, metavar="NAME", help="Remove a document by its file name or id (repeatable).")
+@click.pass_context
+def index_cmd(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, remove: tuple[str, ...]) -> None:
+    """Add files or folders to the index (re-adding a file changes nothing)."""
+    if rebuild:
+        _rebuild(ctx)
+    bot = _bot(ctx)
+    if remove:
+        gone = bot.remove(list(remove))
+        click.echo(f"removed: {', '.join(gone)}" if gone else "no such document")
+    if paths:
+        report = bot.add_paths(list(paths), progress=lambda stage, frac: click.echo(f"  {stage}", err=True) if stage.startswith("saving") else None)
+        click.echo(report.summary())
+        if report.problems and not report.added and not report.unchanged:
+            sys.exit(1)
+    docs = bot.documents()
+    click.echo(f"{len(docs)} document(s), {bot.store.count()} passages in {ctx.obj['index_dir']}")
+
+
+def _rebuild(ctx: click.Context) -> None:
+    """Rebuild from the documents stored in the index, or from the seed folder if it is unreadable."""
+    from qa.chatbot import Chatbot
+    from qa.config import load_settings
+    from qa.index import IndexCorruptError
+
+    opts = dict(ctx.obj)
+    settings = load_settings(**opts)
+    bot = Chatbot(settings)
+    try:
+        bot.open(rebuild=True)
+    except IndexCorruptError as err:
+        click.echo(f"{err}\nrebuilding from {settings.seed_dir}/ and what you add", err=True)
+        from qa.stores import open_store
+
+        bot._store = open_store(settings, bot.build_info(), fresh=True)
+        report = bot.add_paths([settings.seed_dir]) if Path(settings.seed_dir).is_dir() else None
+        if report:
+            click.echo(report.summary())
+
+
+@cli.command("documents")
+@click.pass_context
+def documents_cmd(ctx: click.Context) -> None:
+    """List the indexed documents."""
+    for d in _bot(ctx).documents():
+        click.echo(f"{d.id}  {d.source}  {d.title}")
+
+
+@cli.command("ask")
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.pass_context
+def ask_cmd(ctx: click.Context, question: str, as_json: bool) -> None:
+    """Answer one question."""
+    answer = _bot(ctx).ask(question)
+    if as_json:
+        click.echo(json.dumps(answer_to_dict(answer), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_answer(answer))
+
+
+@cli.command("chat")
+@click.pass_context
+def chat_cmd(ctx: click.Context) -> None:
+    """Chat in the terminal (follow-up questions understood; Ctrl-D to leave)."""
+    bot = _bot(ctx)
+    history: list = []
+    click.echo(f"{len(bot.documents())} document(s) indexed. Ask a question (Ctrl-D to leave).")
+    while True:
+        try:
+            question = input("> ")
+        except (EOFError, KeyboardInterrupt):
+            click.echo()
+            return
+        answer = bot.ask(question, history=history)
+        if answer.question and answer.question != " ".join(question.split()):
+            click.echo(f"(understood as: {answer.question})")
+        click.echo(format_answer(answer))
+        if answer.text or (answer.abstained and not answer.message.startswith(("Please", "That question", "I couldn"))):
+            history.append((question, answer))
+
+
+@cli.command("serve")
+@click.option("--host", default=None, help="Address to bind (default 127.0.0.1: this computer only).")
+@click.option("--port", type=int, default=None, help="Port (default 7860).")
+@click.option("--share", is_flag=True, default=None, help="Also publish a public Gradio share link.")
+@click.option("--auth", default=None, metavar="USER:PASSWORD", help="Require this login (or set QA_AUTH).")
+@click.option("--no-uploads", "no_uploads", is_flag=True, help="Do not accept document uploads on the page.")
+@click.pass_context
+def serve_cmd(ctx: click.Context, host: str | None, port: int | None, share: bool | None, auth: str | None, no_uploads: bool) -> None:
+    """Start the chat page in the browser (http://127.0.0.1:7860)."""
+    from qa.app import serve
+
+    extra = {"host": host, "port": port, "share": share, "auth": auth, "uploads": False if no_uploads else None}
+    bot = _bot(ctx, **{k: v for k, v in extra.items() if v is not None})
+    serve(bot)
+
+
+@cli.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--mode", type=click.Choice(["reader", "e2e"]), default="reader", show_default=True,
+              help="reader: each question against its own paragraph; e2e: every paragraph indexed, each question asked of the whole index.")
+@click.option("--predictions", type=click.Path(path_type=Path), help="Write {question id: answer, '' when abstaining} here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@click.option("--report", type=click.Path(file_okay=False, path_type=Path), help="Write metrics.json and plots (reliability, F1 against threshold) here.")
+@click.option("--limit", type=int, default=None, help="Only the first N questions.")
+@click.option("--calibrate", "calibrate_out", type=click.Path(path_type=Path), default=None,
+              help="Fit the score-to-probability map and the threshold on this file and write them here (e.g. the reader's calibration.json).")
+@click.option("--part", type=click.Choice(["first", "second"]), default=None,
+              help="Only the first or second half of the file's articles (fit on one, measure on the other).")
+@click.pass_context
+def eval_cmd(ctx: click.Context, file: Path, mode: str, predictions: Path | None, as_json: bool, report: Path | None,
+             limit: int | None, calibrate_out: Path | None, part: str | None) -> None:
+    """Measure EM/F1 on a SQuAD v1.1 or v2.0 file (official scoring).
+
+    Prints EM, F1, HasAns EM/F1, NoAns accuracy, retrieval recall (e2e), latency p50/p95 and
+    the calibration error of the confidence.
+    """
+    from qa.eval_cli import run_eval
+    from qa.squad import SquadFormatError
+
+    try:
+        run_eval(ctx.obj, file, mode, predictions, as_json, report, limit, calibrate_out, part)
+    except SquadFormatError as err:
+        raise QAError(str(err)) from None
+    except (SettingsError, ValueError, OSError) as err:
+        raise QAError(str(err)) from None
+
+
+@cli.command("train-reader")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("../shared/data/qa-train"), show_default=True, help="Folder of the SQuAD-format training files.")
+@click.option("--out", "output_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs/reader-out"), show_default=True, help="Where to write the trained reader.")
+@click.option("--work", "work_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs/reader"), show_default=True, help="Checkpoint folder; a run restarted with the same folder resumes.")
+@click.option("--epochs", type=float, default=None, help="Passes over the data (default 1).")
+@click.option("--max-length", type=int, default=None, help="Tokens per training window (default 192).")
+@click.option("--batch-size", type=int, default=None, help="Windows per step (default 32).")
+@click.option("--lr", "learning_rate", type=float, default=None, help="Peak learning rate (default 1e-4).")
+@click.option("--unanswerable", "unanswerable_ratio", type=float, default=None, help="Synthetic unanswerable questions per answerable one (default 0.2).")
+@click.option("--max-examples", type=int, default=None, help="Use only this many answerable questions (quick trials).")
+@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default=None, help="auto: bf16 where the processor supports it.")
+@click.option("--seed", type=int, default=None, help="Random seed (default 13).")
+def train_reader_cmd(data_dir: Path, output_dir: Path, work_dir: Path, **options: Any) -> None:
+    """Train the extractive reader from the packaged MiniLM encoder.
+
+    The defaults are the recipe of the shipped reader: SQuAD v1.1 train (80k questions),
+    TyDi QA English, SQuAD-Shifts and COVID-QA, plus synthetic unanswerable questions, one
+    pass at 192 tokens, bf16 on a CPU that has it. About 2 hours on 2 cores; uses a GPU when
+    one is present. Stop it any time: the same command resumes from the last checkpoint
+    (every 10 minutes). Then run `qa eval` on the DEV files to measure and calibrate it.
+    """
+    from qa.train import TrainConfig, train_reader
+
+    given = {k: v for k, v in options.items() if v is not None}
+    try:
+        cfg = TrainConfig(data_dir=data_dir, output_dir=output_dir, work_dir=work_dir, **given)
+        train_reader(cfg, log=lambda msg: click.echo(msg, err=True))
+    except (ValueError, FileNotFoundError, RuntimeError) as err:
+        raise QAError(str(err)) from None
+
+
+def answer_to_dict(answer: Any) -> dict[str, Any]:
+    """An `Answer` as plain JSON-ready data."""
+    from dataclasses import asdict
+
+    return asdict(answer)
+
+
+def format_answer(answer: Any) -> str:
+    """An answer as terminal text: the span, its source and confidence, the sentence around it."""
+    lines = []
+    if answer.message and not answer.text:
+        lines.append(answer.message)
+    for i, a in enumerate((answer, *answer.alternatives)):
+        if not a.text:
+            continue
+        lead = "" if i == 0 else "Also: "
+        lines.append(f"{lead}{a.text}")
+        lines.append(f"  \u201c{a.quote}\u201d")
+        lines.append(f"  source: {a.source} (characters {a.start}-{a.end}), confidence {a.score:.0%}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    cli(prog_name="qa")
+
+
+if __name__ == "__main__":
+    main()

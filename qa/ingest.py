@@ -1,0 +1,191 @@
+"""Files and folders -> `Document`s: .txt, .md, .html/.htm and .pdf.
+
+Every refusal is an `IngestError` whose message says what is wrong with which file.
+"""
+
+from __future__ import annotations
+
+import html
+import html.parser
+import re
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from qa.types import Document, content_id
+
+SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+
+class IngestError(ValueError):
+    """A file that cannot become a document."""
+
+
+def load_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, name: str | None = None) -> Document:
+    """Read one file into a `Document`.
+
+    Args:
+        path: The file.
+        max_bytes: Larger files are refused.
+        name: The name shown as the document's source (default: the file name). Only its
+            last component is used, so an uploaded "../../x.txt" is shown as "x.txt".
+
+    Raises:
+        IngestError: Unsupported type, too large, empty, binary, or a PDF without text.
+    """
+    path = Path(path)
+    source = safe_name(name or path.name)
+    suffix = Path(source).suffix.lower() or path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise IngestError(f"{source}: unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED)}")
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        raise IngestError(f"{source}: cannot read the file ({err.strerror})") from None
+    if size > max_bytes:
+        raise IngestError(f"{source}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
+    if size == 0:
+        raise IngestError(f"{source}: the file is empty")
+    data = path.read_bytes()
+    if suffix == ".pdf":
+        text, title = _pdf_text(data, source)
+    else:
+        raw = decode_text(data, source)
+        if suffix in (".html", ".htm"):
+            text, title = html_to_text(raw)
+        else:
+            text, title = raw, _first_line_title(raw)
+    text = _normalise(text)
+    if not text.strip():
+        raise IngestError(f"{source}: no text found in the file")
+    return Document(id=content_id(text), source=source, text=text, title=title)
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """The supported files named, or found inside the folders named, in sorted order."""
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED)
+        else:
+            yield p
+
+
+def load_paths(paths: Iterable[str | Path], max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Document], list[str]]:
+    """Documents from files and folders, and a message for each file that was refused."""
+    docs, problems = [], []
+    for f in iter_files(paths):
+        if not f.exists():
+            problems.append(f"{f}: no such file or folder")
+            continue
+        try:
+            docs.append(load_file(f, max_bytes))
+        except IngestError as err:
+            problems.append(str(err))
+    return docs, problems
+
+
+def safe_name(name: str) -> str:
+    """The last component of a user-given file name, without path tricks or control characters."""
+    base = re.split(r"[\\/]", name)[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".")
+    return base or "document"
+
+
+def decode_text(data: bytes, source: str) -> str:
+    """Bytes to text: UTF-8 (with or without BOM), else the detected encoding; binary is refused."""
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise IngestError(f"{source}: looks like a binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise IngestError(f"{source}: looks like a binary file, not text (no text encoding fits)")
+    text = str(best)
+    controls = sum(1 for ch in text[:10000] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > 0.01 * min(len(text), 10000):
+        raise IngestError(f"{source}: looks like a binary file, not text")
+    return text
+
+
+class _HTMLText(html.parser.HTMLParser):
+    """Visible text of an HTML page; script, style and similar are dropped."""
+
+    SKIP = {"script", "style", "noscript", "template", "svg", "head"}
+    BLOCK = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+             "section", "article", "header", "footer", "blockquote", "pre", "hr", "dd", "dt"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title = ""
+        self._skip = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in self.SKIP:
+            self._skip += 1
+        if tag == "title":
+            self._in_title = True
+        if tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP and self._skip:
+            self._skip -= 1
+        if tag == "title":
+            self._in_title = False
+        if tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+        elif not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(raw: str) -> tuple[str, str]:
+    """Visible text and title of an HTML page."""
+    parser = _HTMLText()
+    parser.feed(raw)
+    parser.close()
+    text = "".join(parser.parts)
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return "\n".join(line for line in lines if line), " ".join(html.unescape(parser.title).split())
+
+
+def _pdf_text(data: bytes, source: str) -> tuple[str, str]:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = str((reader.metadata or {}).get("/Title", "") or "")
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as err:
+        raise IngestError(f"{source}: not a readable PDF ({err})") from None
+    text = "\n\n".join(p.strip() for p in pages if p.strip())
+    if not text.strip():
+        raise IngestError(f"{source}: the PDF has no text layer (a scan?); run it through OCR first")
+    return text, title
+
+
+def _first_line_title(text: str) -> str:
+    for line in text.splitlines():
+        line = line.strip().lstrip("#").strip()
+        if line:
+            return line[:120] if len(line) <= 120 else ""
+    return ""
+
+
+def _normalise(text: str) -> str:
+    """Unix line ends, no NULs or other control characters except tab and newline."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(ch for ch in text if ch in "\n\t" or ord(ch) >= 32 and ch != "\x7f")

@@ -1,0 +1,76 @@
+"""Answers as HTML for the chat page. All document and user text is escaped here.
+
+The chat component renders Markdown and HTML, so document text is escaped twice over: HTML
+special characters become entities, and so do the characters Markdown would act on
+(links, emphasis, headings, code, tables, LaTeX). A document can then show `<script>` or
+`[x](javascript:...)` as text, and never as markup.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from qa.types import Answer, Document
+
+# HTML's special characters, and those Markdown (or the page's LaTeX) would act on, become
+# numeric entities in one pass; a line break becomes <br>.
+_ENTITIES = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-.!|~$:=@"} | {"\n": "<br>", "\r": ""})
+
+
+def escape(text: str) -> str:
+    """Text shown as itself: HTML-escaped, Markdown-inert, line breaks kept."""
+    return text.translate(_ENTITIES)
+
+
+def highlight(text: str, start: int, end: int) -> str:
+    """`text` escaped, with text[start:end] marked."""
+    start, end = max(0, start), min(len(text), end)
+    return f"{escape(text[:start])}<mark>{escape(text[start:end])}</mark>{escape(text[end:])}"
+
+
+def render_answer(answer: Answer, asked: str = "") -> str:
+    """The reply shown in the chat for an answer.
+
+    Args:
+        answer: What the chatbot said.
+        asked: The question as the user typed it (to show how it was understood if rewritten).
+    """
+    parts = []
+    if answer.question and asked and answer.question != " ".join(asked.split()):
+        parts.append(f'<p class="qa-understood"><em>Understood as: {escape(answer.question)}</em></p>')
+    if answer.message and not answer.text:
+        cls = "qa-abstain" if answer.message.startswith("The documents don't say") else "qa-note"
+        parts.append(f'<p class="{cls}">{escape(answer.message)}</p>')
+        return "\n".join(parts)
+    answers = (answer, *answer.alternatives)
+    if len(answers) > 1:
+        parts.append(f"<p>I found {len(answers)} answers, best first:</p>")
+    for i, a in enumerate(answers, 1):
+        parts.append(_one_answer(a, i if len(answers) > 1 else 0))
+    return "\n".join(parts)
+
+
+def _one_answer(a: Answer, number: int) -> str:
+    q_start = a.start - a.quote_start
+    quote = highlight(a.quote, q_start, q_start + len(a.text))
+    p_start = a.start - a.passage_start
+    passage = highlight(a.passage, p_start, p_start + len(a.text))
+    label = f"{number}. " if number else ""
+    return (
+        f'<div class="qa-answer"><p><strong>{label}{escape(a.text)}</strong></p>'
+        f"<blockquote>{quote}</blockquote>"
+        f'<p class="qa-source"><small>Source: <code>{escape(a.source)}</code>, characters {a.start}&#8211;{a.end} '
+        f"&#183; confidence {a.score:.0%}</small></p>"
+        f"<details><summary>Passage</summary><p>{passage}</p></details></div>"
+    )
+
+
+def render_documents(documents: Sequence[Document]) -> str:
+    """The list of indexed documents for the side panel."""
+    if not documents:
+        return "<p>No documents yet. Upload some below.</p>"
+    items = "".join(
+        f"<li><code>{escape(d.source)}</code>{f' &#8212; {escape(d.title)}' if d.title and d.title != d.source else ''}</li>"
+        for d in documents
+    )
+    return f"<p>{len(documents)} document(s):</p><ul>{items}</ul>"

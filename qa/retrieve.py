@@ -1,0 +1,70 @@
+"""Retrieval: dense (embedder + vector search) and BM25, fused with reciprocal rank fusion."""
+
+from __future__ import annotations
+
+from typing import Any, Hashable, Protocol, Sequence, TypeVar
+
+from qa.types import Chunk, Hit
+
+T = TypeVar("T", bound=Hashable)
+
+
+class PassageStore(Protocol):
+    """What retrieval needs from a store of passages (FAISS files, Milvus, ...)."""
+
+    def dense_search(self, vector: Any, k: int) -> list[tuple[Chunk, float]]: ...
+
+    def keyword_search(self, query: str, k: int) -> list[tuple[Chunk, float]]: ...
+
+    def count(self) -> int: ...
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[T]], k: int = 60) -> list[tuple[T, float]]:
+    """Fuse ranked lists: each item scores sum(1 / (k + rank)) over the lists it is in (rank from 1).
+
+    Args:
+        rankings: Lists of items, best first. An item may be missing from some lists.
+        k: The RRF constant; larger values flatten the advantage of top ranks.
+
+    Returns:
+        (item, fused score), best first; ties keep the order of first appearance.
+    """
+    if k <= 0:
+        raise ValueError(f"k must be greater than 0, not {k}")
+    scores: dict[T, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+class Retriever:
+    """Hybrid retrieval over a passage store.
+
+    Args:
+        store: Where the passages are.
+        embedder: Turns the question into a vector (see `qa.embed.Embedder`).
+        candidates: Passages each retriever proposes before fusion.
+        rrf_k: The RRF constant.
+    """
+
+    def __init__(self, store: PassageStore, embedder: Any, candidates: int = 20, rrf_k: int = 60) -> None:
+        if candidates <= 0:
+            raise ValueError(f"candidates must be greater than 0, not {candidates}")
+        self.store = store
+        self.embedder = embedder
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+
+    def retrieve(self, question: str, top_k: int) -> list[Hit]:
+        """The `top_k` passages for a question, best first; empty for an empty question or store."""
+        if top_k <= 0:
+            raise ValueError(f"top_k must be greater than 0, not {top_k}")
+        if not question.strip() or self.store.count() == 0:
+            return []
+        vector = self.embedder.embed([question])[0]
+        dense = self.store.dense_search(vector, self.candidates)
+        keyword = self.store.keyword_search(question, self.candidates)
+        by_id = {c.id: c for c, _ in dense + keyword}
+        fused = reciprocal_rank_fusion([[c.id for c, _ in dense], [c.id for c, _ in keyword]], self.rrf_k)
+        return [Hit(by_id[cid], score) for cid, score in fused[:top_k]]

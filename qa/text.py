@@ -1,0 +1,87 @@
+"""Plain-text helpers shared by the stages: sentence spans, with character offsets."""
+
+from __future__ import annotations
+
+import re
+
+# A sentence ends at . ! ? (possibly followed by closing quotes or brackets) before white space
+# and a capital, digit, quote or bracket; a line break always ends one.
+_END = re.compile(r"""(?<=[.!?])(["'\u201d\u2019)\]]*)[ \t]+(?=["'\u201c\u2018(\[]?[A-Z0-9])|()\s*\n\s*""")
+# Words whose final period does not end a sentence.
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "gen", "gov", "sen", "rep", "lt", "col",
+    "capt", "sgt", "vs", "etc", "no", "inc", "ltd", "co", "corp", "jan", "feb", "mar", "apr",
+    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "e.g", "i.e", "fig", "approx",
+}
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character (start, end) of each sentence of `text`, white space trimmed, in order.
+
+    A light rule-based splitter: fast, deterministic, and every span is an exact slice of
+    the input, which is what offsets into documents need.
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _END.finditer(text):
+        if "\n" not in m.group(0) and _is_abbreviation(text, m.start()):
+            continue
+        closers = m.group(1) if m.group(1) is not None else ""
+        spans.append((start, m.start() + len(closers)))
+        start = m.end()
+    spans.append((start, len(text)))
+    return [_trim(text, s, e) for s, e in spans if text[s:e].strip()]
+
+
+def _is_abbreviation(text: str, end: int) -> bool:
+    dot = text.rfind(".", 0, end + 1)
+    if dot < 0 or text[dot + 1 : end].strip("\"'\u201d\u2019)]"):
+        return False
+    word_start = max(text.rfind(" ", 0, dot), text.rfind("\n", 0, dot)) + 1
+    word = text[word_start:dot].lower().strip("(\"'")
+    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span of the sentence(s) holding text[start:end]; a quotation is kept whole.
+
+    When the span sits inside a quotation (“...” or "...") that runs over several sentences,
+    the whole quotation with its sentence is returned, so a quote is never cut.
+    """
+    spans = sentence_spans(text)
+    first = next((i for i, (s, e) in enumerate(spans) if e > start), len(spans) - 1)
+    last = next((i for i, (s, e) in enumerate(spans) if e >= end), len(spans) - 1)
+    if not spans:
+        return start, end
+    lo, hi = spans[first][0], spans[last][1]
+    # Grow to the edges of an open quotation.
+    while first > 0 and _opens_quote(text[lo:hi]) == "close":
+        first -= 1
+        lo = spans[first][0]
+    while last < len(spans) - 1 and _opens_quote(text[lo:hi]) == "open":
+        last += 1
+        hi = spans[last][1]
+    return min(lo, start), max(hi, end)
+
+
+def _opens_quote(segment: str) -> str:
+    """"open" if a quotation starts in `segment` and does not end there, "close" for the reverse."""
+    opens = segment.count("\u201c")
+    closes = segment.count("\u201d")
+    if opens > closes:
+        return "open"
+    if closes > opens:
+        return "close"
+    if segment.count('"') % 2:
+        # A lone straight quote: an opening one starts the segment or follows a space.
+        i = segment.find('"')
+        return "open" if i == 0 or segment[i - 1].isspace() else "close"
+    return ""

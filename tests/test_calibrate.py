@@ -1,0 +1,54 @@
+"""Threshold curve, calibration fit and ECE."""
+
+import math
+
+import pytest
+
+from qa.calibrate import Calibration, best_threshold, expected_calibration_error, fit_platt, threshold_curve
+
+
+def test_threshold_curve_by_hand():
+    # Two answerable (F1 1.0 at score 3, F1 0.5 at score 1) and two unanswerable (scores 2, -1).
+    scores = [3.0, 1.0, 2.0, -1.0]
+    f1 = [1.0, 0.5, 0.0, 0.0]
+    answerable = [True, True, False, False]
+    curve = {p["threshold"]: p for p in threshold_curve(scores, f1, answerable)}
+    assert curve[math.inf]["f1"] == pytest.approx(50.0)  # abstain on all: the two unanswerable right
+    assert curve[3.0]["f1"] == pytest.approx(75.0)  # answer only q1: 1 + 1 + 1 of 4
+    assert curve[2.0]["f1"] == pytest.approx(50.0)  # q3 answered wrongly
+    assert curve[1.0]["f1"] == pytest.approx(62.5)  # + 0.5
+    assert curve[-1.0]["f1"] == pytest.approx(37.5)
+    assert curve[3.0]["noans_abstained"] == 100.0 and curve[-1.0]["noans_abstained"] == 0.0
+    best = best_threshold(list(curve.values()))
+    assert best["threshold"] == 3.0
+
+
+def test_platt_fit_orders_probabilities_and_fits_rates():
+    scores = [float(x) for x in range(-10, 11)]
+    correct = [s > 0 for s in scores]
+    a, b = fit_platt(scores, correct)
+    cal = Calibration(a, b)
+    assert a > 0
+    assert cal.probability(5) > 0.9 and cal.probability(-5) < 0.1
+    assert cal.probability(-100) < cal.probability(0) < cal.probability(100)
+
+
+def test_platt_degenerate_inputs_give_identity():
+    assert fit_platt([], []) == (1.0, 0.0)
+    assert fit_platt([1.0, 2.0], [True, True]) == (1.0, 0.0)
+
+
+def test_ece_by_hand():
+    probs = [0.9, 0.9, 0.1, 0.1]
+    right = [True, False, False, False]
+    ece, bins = expected_calibration_error(probs, right)
+    # bin 0.9: conf .9 acc .5 -> .4 * 2/4; bin 0.1: conf .1 acc 0 -> .1 * 2/4  => 0.25
+    assert ece == pytest.approx(0.25)
+    assert [b["count"] for b in bins] == [2, 2]
+
+
+def test_calibration_roundtrip(tmp_path):
+    cal = Calibration(1.5, -0.5, 2.0, "test")
+    cal.save(tmp_path / "c.json")
+    assert Calibration.load(tmp_path / "c.json") == cal
+    assert Calibration.load(tmp_path / "missing.json") == Calibration()

@@ -1,0 +1,82 @@
+"""Passages keep exact offsets, respect their size, overlap, and lose nothing."""
+
+from hypothesis import given, settings, strategies as st
+
+from qa.chunk import chunk_document, whitespace_counter
+from qa.text import sentence_around, sentence_spans
+from qa.types import Document, content_id
+from tests.conftest import SEED
+
+
+def doc(text: str) -> Document:
+    return Document(content_id(text), "d.txt", text)
+
+
+def covered(chunks, text):
+    """Characters of non-space text that some passage covers."""
+    seen = set()
+    for c in chunks:
+        seen.update(range(c.start, c.end))
+    return all(i in seen for i, ch in enumerate(text) if not ch.isspace())
+
+
+def test_seed_article_chunks_are_exact_slices_and_overlap():
+    text = SEED.read_text()
+    chunks = chunk_document(doc(text), whitespace_counter, max_tokens=60, overlap=15)
+    assert len(chunks) > 5
+    for c in chunks:
+        assert text[c.start : c.end] == c.text
+        assert len(c.text.split()) <= 60
+    assert any(b.start < a.end for a, b in zip(chunks, chunks[1:]))  # overlap exists
+    assert covered(chunks, text)
+    # Cuts fall on sentence boundaries.
+    starts = {s for s, _ in sentence_spans(text)}
+    assert all(c.start in starts for c in chunks)
+
+
+def test_long_sentence_is_cut_by_tokens():
+    text = " ".join(f"w{i}" for i in range(500)) + "."
+    chunks = chunk_document(doc(text), whitespace_counter, max_tokens=100, overlap=0)
+    assert len(chunks) == 5
+    assert all(len(c.text.split()) <= 100 for c in chunks)
+    assert " ".join(c.text for c in chunks) == text
+
+
+def test_empty_document_gives_no_chunks():
+    assert chunk_document(doc(""), whitespace_counter) == []
+    assert chunk_document(doc("   \n\n "), whitespace_counter) == []
+
+
+def test_chunk_ids_are_stable():
+    text = SEED.read_text()
+    a = chunk_document(doc(text), whitespace_counter, 50, 10)
+    b = chunk_document(doc(text), whitespace_counter, 50, 10)
+    assert [c.id for c in a] == [c.id for c in b]
+    assert len({c.id for c in a}) == len(a)
+
+
+words = st.text(alphabet=st.characters(codec="utf-8", categories=("L", "N")), min_size=1, max_size=12)
+sentences = st.builds(lambda ws, end: " ".join(ws) + end, st.lists(words, min_size=1, max_size=30), st.sampled_from([".", "!", "?", "", ".\n", "\n\n"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(sentences, max_size=25), st.integers(5, 80), st.integers(0, 30))
+def test_property_offsets_inside_no_text_lost_no_duplicates(parts, max_tokens, overlap):
+    overlap = min(overlap, max_tokens - 1)
+    text = " ".join(parts)
+    chunks = chunk_document(doc(text), whitespace_counter, max_tokens=max_tokens, overlap=overlap)
+    for c in chunks:
+        assert 0 <= c.start < c.end <= len(text)
+        assert text[c.start : c.end] == c.text
+        assert len(whitespace_counter([c.text])[0]) <= max_tokens
+    assert covered(chunks, text)
+    assert len({(c.start, c.end) for c in chunks}) == len(chunks)  # no passage twice
+    assert [c.start for c in chunks] == sorted(c.start for c in chunks)
+    assert all(b.start > a.start for a, b in zip(chunks, chunks[1:]))  # always moves forward
+
+
+def test_sentence_around_keeps_a_multi_sentence_quote_whole():
+    text = 'Intro here. \u201cRoles of neighbors are necessary. We requested China to act,\u201d Lee said. Next one.'
+    i = text.find("requested")
+    s, e = sentence_around(text, i, i + 9)
+    assert text[s:e] == '\u201cRoles of neighbors are necessary. We requested China to act,\u201d Lee said.'

@@ -1,0 +1,122 @@
+"""Follow-up questions, small talk and question checks, on conversations written for these tests."""
+
+import pytest
+
+from qa.conversation import Conversation, check_question, clean_question, lead_of
+from qa.types import Answer, Document
+
+
+@pytest.fixture(scope="module")
+def conv():
+    return Conversation()
+
+
+def said(text, question="", quote=""):
+    return Answer(text=text, score=0.9, abstained=False, question=question, quote=quote or text)
+
+
+DOCS = [
+    Document("1", "summit.txt", "Share and Follow\n\nLee met Chinese Premier Li Qiang in Beijing on Tuesday to discuss North Korea. More text.", ""),
+    Document("2", "space.md", "The Hubble telescope was launched in 1990 by NASA. It orbits Earth.", "Hubble"),
+]
+
+
+@pytest.mark.parametrize("history, question, expected", [
+    # he -> the person in the last answer, not the one already named in the question
+    ([("Who did Lee meet on Tuesday?", said("Chinese Premier Li Qiang", "Who did Lee meet on Tuesday?"))],
+     "What did he tell Lee?", "What did Li Qiang tell Lee?"),
+    # there -> a place
+    ([("Where did the summit happen?", said("Beijing"))], "What happened there?", "What happened in Beijing?"),
+    # it -> a thing
+    ([("Who launched the Hubble telescope?", said("NASA"))], "When was it launched?", "When was Hubble launched?"),
+    # his -> possessive
+    ([("Who is the premier of China?", said("Li Qiang"))], "What was his message?", "What was Li Qiang's message?"),
+    # they -> an organisation or country
+    ([("Who launched Hubble?", said("NASA"))], "What else did they build?", "What else did NASA build?"),
+    # what else did he say
+    ([("What did Xi say?", said("the need for patience", "What did Xi say?"))], "What else did he say?", "What else did Xi say?"),
+])
+def test_follow_ups_are_rewritten(conv, history, question, expected):
+    assert conv.rewrite(question, history) == expected
+
+
+def test_she_takes_the_most_recent_person(conv):
+    history = [("Who founded the lab?", said("Marie Curie")), ("Who was her partner?", said("Pierre Curie"))]
+    assert conv.rewrite("When was she born?", history) == "When was Pierre Curie born?"
+
+
+def test_then_becomes_a_time(conv):
+    history = [("When did Lee meet Li Qiang?", said("Tuesday"))]
+    assert conv.rewrite("What did Lee discuss then?", history) == "What did Lee discuss on Tuesday?"
+
+
+def test_ellipsis_swaps_the_entity(conv):
+    history = [("What did Xi Jinping say?", said("patience", "What did Xi Jinping say?"))]
+    assert conv.rewrite("What about Li Qiang?", history) == "What did Li Qiang say?"
+
+
+@pytest.mark.parametrize("question", [
+    "What did Xi say?",
+    "Who is the president of South Korea?",
+    "Is it true that China blocked sanctions?",
+    "Why is it important to freeze the programs?",
+    "Where is the Colosseum?",
+])
+def test_self_contained_questions_are_left_alone(conv, question):
+    history = [("Who did Lee meet on Tuesday?", said("Li Qiang"))]
+    assert conv.rewrite(question, history) == question
+
+
+def test_no_history_no_rewrite(conv):
+    assert conv.rewrite("What did he say?", []) == "What did he say?"
+
+
+def test_abstentions_in_history_give_no_entities(conv):
+    history = [("Who met Kim?", Answer(text="", score=0.1, abstained=True, question="Who met Kim?"))]
+    assert conv.rewrite("What did he say?", history) == "What did Kim say?"
+
+
+@pytest.mark.parametrize("text", ["hi", "Hello!", "hey there", "good morning", "help", "what can you do?"])
+def test_greetings_and_help_say_what_the_bot_does(conv, text):
+    reply = conv.reply_to_non_question(text, DOCS)
+    assert reply and "exact words" in reply and "summit.txt" in reply and "Hubble" in reply
+
+
+def test_thanks(conv):
+    assert conv.reply_to_non_question("thanks!", DOCS).startswith("You're welcome")
+    assert conv.reply_to_non_question("thank you so much", []).startswith("You're welcome")
+
+
+def test_what_is_this_about_gives_the_lead(conv):
+    reply = conv.reply_to_non_question("What is this about?", DOCS)
+    assert "Lee met Chinese Premier Li Qiang" in reply and "Share and Follow" not in reply
+    assert "Hubble telescope was launched" in reply
+
+
+@pytest.mark.parametrize("q", ["What did Xi say?", "Hi, what did Xi say?", "Thanks, but who met Lee?", "ok so who met Lee?"])
+def test_real_questions_are_not_small_talk(conv, q):
+    assert conv.reply_to_non_question(q, DOCS) is None
+
+
+@pytest.mark.parametrize("q, message", [
+    ("", "Please type a question"),
+    ("   \n\t ", "Please type a question"),
+    ("?!?...", "couldn't find any words"),
+    ("\U0001f600\U0001f600", "couldn't find any words"),
+    ("x" * 50_000, "50,000 characters"),
+])
+def test_bad_questions_get_a_message(q, message):
+    assert message in check_question(clean_question(q), 2000)
+
+
+@pytest.mark.parametrize("q", ["What did Xi say?", "Qu'a dit Xi ?", "习近平说了什么？", "Was sagte Xi? \U0001f914"])
+def test_ordinary_and_foreign_questions_pass(q):
+    assert check_question(clean_question(q), 2000) is None
+
+
+def test_control_characters_are_removed():
+    assert clean_question("What\x00 did\x1b Xi\u200b say?\r\n") == "What did Xi say?"
+
+
+def test_lead_skips_short_lines():
+    assert lead_of(DOCS[:1]).splitlines()[1].startswith("summit.txt: Lee met")

@@ -1,0 +1,169 @@
+"""The FAISS store: save, load, update, mismatch, damage, and crashes mid-write."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from qa.chunk import chunk_document, whitespace_counter
+from qa.index import FaissStore, IndexCorruptError, IndexMismatchError, build_faiss
+from qa.types import Document, content_id
+from tests.conftest import ROOT, HashEmbedder
+
+INFO = {"embedder": "test-hash-embedder", "dimension": 64, "chunk_tokens": 40, "chunk_overlap": 5}
+TEXTS = {
+    "cats.txt": "Cats sleep most of the day. A cat purrs when it is content. Cats hunt mice at night.",
+    "rome.txt": "Rome is the capital of Italy. The Colosseum was finished in 80 AD under Titus.",
+    "tea.txt": "Green tea comes from Camellia sinensis leaves. Steep it at eighty degrees for two minutes.",
+}
+
+
+def make_docs(texts=TEXTS):
+    return [Document(content_id(t), name, t) for name, t in texts.items()]
+
+
+def fill(store, docs):
+    emb = HashEmbedder()
+    chunks = [c for d in docs for c in chunk_document(d, whitespace_counter, 40, 5)]
+    store.upsert(docs, chunks, emb.embed([c.text for c in chunks]))
+    return store
+
+
+def test_save_load_roundtrip_and_search(tmp_path):
+    store = fill(FaissStore(tmp_path / "idx", INFO), make_docs())
+    store.save()
+    loaded = FaissStore.load(tmp_path / "idx", INFO)
+    assert loaded.count() == store.count() == 3
+    assert set(d.source for d in loaded.documents.values()) == set(TEXTS)
+    q = HashEmbedder().embed(["capital of Italy"])[0]
+    assert loaded.dense_search(q, 1)[0][0].source == "rome.txt"
+    assert loaded.keyword_search("Colosseum Titus", 2)[0][0].source == "rome.txt"
+    assert loaded.keyword_search("zzzz unknownword", 2) == []
+    manifest = json.loads(next((tmp_path / "idx").glob("gen-*/manifest.json")).read_text())
+    assert manifest["embedder"] == "test-hash-embedder" and manifest["dimension"] == 64
+    assert manifest["chunk_tokens"] == 40 and len(manifest["documents"]) == 3
+
+
+def test_add_and_remove_without_rebuilding(tmp_path):
+    docs = make_docs()
+    store = fill(FaissStore(tmp_path / "idx", INFO), docs[:2])
+    store.save()
+    vectors_before = store._vectors.copy()
+    store = FaissStore.load(tmp_path / "idx", INFO)
+    fill(store, docs[2:])
+    assert np.allclose(store._vectors[: len(vectors_before)], vectors_before)  # old vectors kept, not re-embedded
+    assert store.delete([docs[0].id]) == 1
+    assert store.delete(["nope"]) == 0
+    store.save()
+    loaded = FaissStore.load(tmp_path / "idx", INFO)
+    assert sorted(d.source for d in loaded.documents.values()) == ["rome.txt", "tea.txt"]
+    assert all(c.doc_id != docs[0].id for c in loaded.chunks)
+    assert loaded.keyword_search("cats purrs", 3) == []
+
+
+def test_upsert_same_document_replaces_it(tmp_path):
+    docs = make_docs()
+    store = fill(fill(FaissStore(tmp_path / "idx", INFO), docs), docs)
+    assert store.count() == 3 and len(store.documents) == 3
+
+
+def test_settings_mismatch_is_refused_with_the_documents(tmp_path):
+    fill(FaissStore(tmp_path / "idx", INFO), make_docs()).save()
+    with pytest.raises(IndexMismatchError, match="chunk_tokens: index has 40, settings say 100") as err:
+        FaissStore.load(tmp_path / "idx", {**INFO, "chunk_tokens": 100})
+    assert len(err.value.documents) == 3
+
+
+@pytest.mark.parametrize("damage", ["truncate_faiss", "garbage_chunks", "drop_manifest", "bad_current"])
+def test_damaged_index_gives_a_clear_message(tmp_path, damage):
+    fill(FaissStore(tmp_path / "idx", INFO), make_docs()).save()
+    gen = next((tmp_path / "idx").glob("gen-*"))
+    if damage == "truncate_faiss":
+        data = (gen / "vectors.faiss").read_bytes()
+        (gen / "vectors.faiss").write_bytes(data[: len(data) // 3])
+    elif damage == "garbage_chunks":
+        (gen / "chunks.jsonl").write_text("{not json")
+    elif damage == "drop_manifest":
+        (gen / "manifest.json").unlink()
+    else:
+        (tmp_path / "idx" / "CURRENT").write_text("\x00\x01")
+    with pytest.raises(IndexCorruptError, match="qa index --rebuild"):
+        FaissStore.load(tmp_path / "idx", INFO)
+
+
+KILLER = textwrap.dedent("""
+    import os, signal, sys
+    sys.path[:0] = [{root!r}]
+    import qa.index as index
+    from tests.test_index import FaissStore, INFO, fill, make_docs
+    store = index.FaissStore.load({path!r}, INFO)
+    fill(store, make_docs({{"new.txt": "A brand new document about volcanoes erupting."}}))
+    real = index._write_jsonl
+    def dying(path, rows):
+        real(path, rows)
+        if path.name == {when!r}:
+            os.kill(os.getpid(), signal.SIGKILL)
+    index._write_jsonl = dying
+    if {when!r} == "pointer":
+        real_replace = os.replace
+        def dying_replace(a, b):
+            if str(b).endswith("CURRENT"):
+                os.kill(os.getpid(), signal.SIGKILL)
+            real_replace(a, b)
+        index.os.replace = dying_replace
+    store.save()
+""")
+
+
+@pytest.mark.parametrize("when", ["documents.jsonl", "chunks.jsonl", "pointer"])
+def test_process_killed_mid_write_leaves_previous_index_loadable(tmp_path, when):
+    fill(FaissStore(tmp_path / "idx", INFO), make_docs()).save()
+    code = KILLER.format(root=str(ROOT), path=str(tmp_path / "idx"), when=when)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    loaded = FaissStore.load(tmp_path / "idx", INFO)
+    assert sorted(d.source for d in loaded.documents.values()) == sorted(TEXTS)
+    # The next save cleans up the half-written generation and works.
+    fill(loaded, make_docs({"later.txt": "Later text."})).save()
+    assert len(FaissStore.load(tmp_path / "idx", INFO).documents) == 4
+    assert not list((tmp_path / "idx").glob(".gen-*.tmp"))
+
+
+def test_kill_at_random_moments_never_breaks_the_index(tmp_path):
+    fill(FaissStore(tmp_path / "idx", INFO), make_docs()).save()
+    loop = textwrap.dedent(f"""
+        import sys; sys.path[:0] = [{str(ROOT)!r}]
+        from tests.test_index import FaissStore, INFO, fill, make_docs
+        i = 0
+        while True:
+            store = FaissStore.load({str(tmp_path / "idx")!r}, INFO)
+            fill(store, make_docs({{f"n{{i}}.txt": f"Document number {{i}} about rivers."}}))
+            store.save(); i += 1
+    """)
+    for delay in (0.9, 1.3, 1.7, 2.2):
+        proc = subprocess.Popen([sys.executable, "-c", loop], cwd=ROOT)
+        try:
+            proc.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        loaded = FaissStore.load(tmp_path / "idx", INFO)
+        assert loaded.count() == len(loaded.chunks) >= 3
+
+
+def test_approximate_index_above_the_limit_finds_neighbours():
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(2000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    exact, approx = build_faiss(vectors, 10_000), build_faiss(vectors, 1000)
+    assert type(exact).__name__ == "IndexFlatIP" and type(approx).__name__ == "IndexHNSWFlat"
+    _, e_ids = exact.search(vectors[:50], 10)
+    _, a_ids = approx.search(vectors[:50], 10)
+    recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(a_ids, e_ids)])
+    assert recall > 0.9
+    assert (a_ids[:, 0] == np.arange(50)).all()
