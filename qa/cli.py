@@ -233,7 +233,7 @@ def format_answer(answer: Any) -> str:
             continue
         lead = "" if i == 0 else "Also: "
         lines.append(f"{lead}{a.text}")
-        lines.append(f"  \u201c{a.quote}\u201d")
+        lines.append(f"  > {a.quote}")
         lines.append(f"  source: {a.source} (characters {a.start}-{a.end}), confidence {a.score:.0%}")
     return "\n".join(lines)
 

@@ -50,7 +50,9 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        model = self.model
+        get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(get())
 
     @property
     def model(self) -> Any:
@@ -61,6 +63,7 @@ class Embedder:
                 from transformers.utils import logging as hf_logging
 
                 hf_logging.set_verbosity_error()
+                hf_logging.disable_progress_bar()
                 path = self.model_path or packaged_model_dir()
                 self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
             return self._model

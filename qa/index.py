@@ -26,7 +26,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from qa.types import Chunk, Document
+from qa.types import Chunk, Document, Hit
 
 FORMAT = 1
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -229,6 +229,12 @@ class FaissStore:
             return []
         ids, scores = bm25.retrieve([known], k=min(k, len(self.chunks)), show_progress=False, n_threads=1)
         return [(self.chunks[int(i)], float(s)) for i, s in zip(ids[0], scores[0]) if s > 0]
+
+    def hybrid_search(self, query: str, vector: Any, k: int, candidates: int = 20, rrf_k: int = 60) -> list[Hit]:
+        """Dense and BM25 candidates fused by reciprocal rank fusion; the top k."""
+        from qa.retrieve import fuse_searches
+
+        return fuse_searches(self.dense_search(vector, candidates), self.keyword_search(query, candidates), k, rrf_k)
 
     def close(self) -> None:
         """Nothing to release: the files are only open while loading or saving."""

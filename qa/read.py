@@ -104,6 +104,7 @@ class Reader:
             from transformers.utils import logging as hf_logging
 
             hf_logging.set_verbosity_error()
+            hf_logging.disable_progress_bar()
             if self.threads:
                 torch.set_num_threads(self.threads)
             try:

@@ -12,11 +12,16 @@ T = TypeVar("T", bound=Hashable)
 class PassageStore(Protocol):
     """What retrieval needs from a store of passages (FAISS files, Milvus, ...)."""
 
-    def dense_search(self, vector: Any, k: int) -> list[tuple[Chunk, float]]: ...
-
-    def keyword_search(self, query: str, k: int) -> list[tuple[Chunk, float]]: ...
+    def hybrid_search(self, query: str, vector: Any, k: int, candidates: int, rrf_k: int) -> list[Hit]: ...
 
     def count(self) -> int: ...
+
+
+def fuse_searches(dense: Sequence[tuple[Chunk, float]], keyword: Sequence[tuple[Chunk, float]], k: int, rrf_k: int) -> list[Hit]:
+    """The top k of dense and keyword results fused by reciprocal rank fusion."""
+    by_id = {c.id: c for c, _ in [*dense, *keyword]}
+    fused = reciprocal_rank_fusion([[c.id for c, _ in dense], [c.id for c, _ in keyword]], rrf_k)
+    return [Hit(by_id[cid], score) for cid, score in fused[:k]]
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[T]], k: int = 60) -> list[tuple[T, float]]:
@@ -63,8 +68,4 @@ class Retriever:
         if not question.strip() or self.store.count() == 0:
             return []
         vector = self.embedder.embed([question])[0]
-        dense = self.store.dense_search(vector, self.candidates)
-        keyword = self.store.keyword_search(question, self.candidates)
-        by_id = {c.id: c for c, _ in dense + keyword}
-        fused = reciprocal_rank_fusion([[c.id for c, _ in dense], [c.id for c, _ in keyword]], self.rrf_k)
-        return [Hit(by_id[cid], score) for cid, score in fused[:top_k]]
+        return self.store.hybrid_search(question, vector, top_k, self.candidates, self.rrf_k)

@@ -1,4 +1,19 @@
-"""Open the passage store named by the `store` setting (a URI)."""
+"""Open the passage store named by the `store` setting (a URI).
+
+A store keeps documents, their passages and the passages' vectors. What the chatbot uses
+(`qa.index.FaissStore` is the reference implementation):
+
+    documents: dict[str, Document]           the indexed documents by id
+    count() -> int                           number of passages
+    copy() -> store                          a store to change while this one keeps answering
+    upsert(documents, chunks, vectors)       add (or replace) documents with passages and vectors
+    delete(doc_ids) -> int                   remove documents and their passages
+    save()                                   make the changes durable (atomically)
+    dense_search(vector, k) -> [(Chunk, score)]
+    keyword_search(query, k) -> [(Chunk, score)]
+    hybrid_search(query, vector, k, candidates, rrf_k) -> [Hit]   dense + keyword fused with RRF
+    close()
+"""
 
 from __future__ import annotations
 
