@@ -122,6 +122,17 @@ class Chatbot:
                 if docs:
                     self._index_documents(store, docs, IndexReport())
 
+    def _latest_store(self) -> Any:
+        """The store, reloaded first if another process saved a newer version of it."""
+        store = self.store
+        stale = getattr(store, "is_stale", None)
+        if stale is not None and stale():
+            from qa.stores import open_store
+
+            store = open_store(self.settings, self.build_info())
+            self._store = store
+        return store
+
     def documents(self) -> list[Document]:
         """The indexed documents."""
         return list(self.store.documents.values())
@@ -139,13 +150,13 @@ class Chatbot:
         """Index documents; the same content twice is indexed once."""
         report = IndexReport()
         with self._write_lock, self._file_lock():
-            self._index_documents(self.store, docs, report, progress)
+            self._index_documents(self._latest_store(), docs, report, progress)
         return report
 
     def remove(self, names_or_ids: Sequence[str]) -> list[str]:
         """Remove documents by id or source name; returns the sources removed."""
         with self._write_lock, self._file_lock():
-            store = self.store.copy()
+            store = self._latest_store().copy()
             wanted = set(names_or_ids)
             gone = [d for d in store.documents.values() if d.id in wanted or d.source in wanted]
             store.delete([d.id for d in gone])
@@ -248,7 +259,7 @@ class Chatbot:
         problem = check_question(question, self.settings.max_question_chars)
         if problem:
             return Answer(text="", score=0.0, abstained=True, question=question, message=problem)
-        store = self.store
+        store = self._latest_store()
         reply = self.conversation.reply_to_non_question(question, store.documents.values())
         if reply is not None:
             return Answer(text="", score=0.0, abstained=True, question=question, message=reply)

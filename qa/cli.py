@@ -76,24 +76,30 @@ def index_cmd(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, remove
 
 
 def _rebuild(ctx: click.Context) -> None:
-    """Rebuild from the documents stored in the index, or from the seed folder if it is unreadable."""
+    """Re-embed the indexed documents; a damaged index is recovered from its last intact version,
+    or else rebuilt from the seed folder."""
     from qa.chatbot import Chatbot
     from qa.config import load_settings
-    from qa.index import IndexCorruptError
+    from qa.index import FaissStore, IndexCorruptError
 
-    opts = dict(ctx.obj)
-    settings = load_settings(**opts)
+    settings = load_settings(**ctx.obj)
     bot = Chatbot(settings)
     try:
         bot.open(rebuild=True)
+        return
     except IndexCorruptError as err:
-        click.echo(f"{err}\nrebuilding from {settings.seed_dir}/ and what you add", err=True)
-        from qa.stores import open_store
+        click.echo(str(err), err=True)
+    recovered = FaissStore.recover(settings.index_dir, bot.build_info(), settings.approximate_above)
+    docs = list(recovered.documents.values()) if recovered else []
+    if docs:
+        click.echo(f"recovered {len(docs)} document(s) from the last intact version of the index", err=True)
+    else:
+        click.echo(f"no intact version left; rebuilding from {settings.seed_dir}/", err=True)
+    from qa.stores import open_store
 
-        bot._store = open_store(settings, bot.build_info(), fresh=True)
-        report = bot.add_paths([settings.seed_dir]) if Path(settings.seed_dir).is_dir() else None
-        if report:
-            click.echo(report.summary())
+    bot._store = open_store(settings, bot.build_info(), fresh=True)
+    report = bot.add_documents(docs) if docs else bot.add_paths([settings.seed_dir])
+    click.echo(report.summary())
 
 
 @cli.command("documents")

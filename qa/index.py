@@ -81,6 +81,7 @@ class FaissStore:
         self._vectors = np.zeros((0, int(build_info["dimension"])), dtype=np.float32)
         self._faiss: Any = None
         self._bm25: Any = None
+        self.generation = ""  # the saved generation this store holds ("" = not saved)
 
     # --- persistence -------------------------------------------------------
 
@@ -119,12 +120,31 @@ class FaissStore:
         if built != store.build_info:
             diff = ", ".join(f"{k}: index has {built[k]!r}, settings say {build_info[k]!r}" for k in build_info if built[k] != build_info[k])
             raise IndexMismatchError(f"the index in {path} was built with other settings ({diff})", documents)
+        store.generation = gen.name
         store.documents = {d.id: d for d in documents}
         store.chunks = chunks
         store._vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, index.d), np.float32)
         store._faiss = index
         store._bm25 = _load_bm25(gen / "bm25", len(chunks))
         return store
+
+    @classmethod
+    def recover(cls, path: str | Path, build_info: dict[str, Any], approximate_above: int = 50_000) -> "FaissStore | None":
+        """The newest generation in `path` that loads, made current again; None if none does."""
+        path = Path(path)
+        for gen in sorted((p for p in path.glob("gen-*") if p.is_dir()), reverse=True):
+            pointer = path / "CURRENT.tmp"
+            pointer.write_text(json.dumps({"generation": gen.name}))
+            os.replace(pointer, path / "CURRENT")
+            try:
+                return cls.load(path, build_info, approximate_above)
+            except IndexMismatchError as err:
+                store = cls(path, build_info, approximate_above)
+                store.documents = {d.id: d for d in err.documents}
+                return store
+            except IndexCorruptError:
+                continue
+        return None
 
     def save(self) -> Path:
         """Write a new generation and switch CURRENT to it atomically; returns its folder."""
@@ -153,8 +173,17 @@ class FaissStore:
         pointer.write_text(json.dumps({"generation": gen_name}))
         _fsync(pointer)
         os.replace(pointer, self.path / "CURRENT")
+        self.generation = gen_name
         self._remove_old_generations(keep=gen_name)
         return self.path / gen_name
+
+    def is_stale(self) -> bool:
+        """True when another process saved a newer generation than the one held here."""
+        try:
+            current = json.loads((self.path / "CURRENT").read_text())["generation"]
+        except (OSError, ValueError, KeyError):
+            return False
+        return current != self.generation
 
     def _remove_old_generations(self, keep: str) -> None:
         # Keep the previous generation too: another process may still be reading it.
@@ -172,6 +201,7 @@ class FaissStore:
         new.documents = dict(self.documents)
         new.chunks = list(self.chunks)
         new._vectors, new._faiss, new._bm25 = self._vectors, self._faiss, self._bm25
+        new.generation = self.generation
         return new
 
     def upsert(self, documents: Sequence[Document], chunks: Sequence[Chunk], vectors: Any) -> None:

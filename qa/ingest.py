@@ -54,7 +54,9 @@ def load_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, name: str | 
         if suffix in (".html", ".htm"):
             text, title = html_to_text(raw)
         else:
-            text, title = raw, _first_line_title(raw)
+            # Only a Markdown heading makes a title: a plain text's first line is too often
+            # boilerplate ("Share and Follow").
+            text, title = raw, _markdown_title(raw) if suffix in (".md", ".markdown") else ""
     text = _normalise(text)
     if not text.strip():
         raise IngestError(f"{source}: no text found in the file")
@@ -177,11 +179,11 @@ def _pdf_text(data: bytes, source: str) -> tuple[str, str]:
     return text, title
 
 
-def _first_line_title(text: str) -> str:
+def _markdown_title(text: str) -> str:
     for line in text.splitlines():
-        line = line.strip().lstrip("#").strip()
-        if line:
-            return line[:120] if len(line) <= 120 else ""
+        if line.startswith("#"):
+            title = line.lstrip("#").strip()
+            return title if len(title) <= 120 else ""
     return ""
 
 

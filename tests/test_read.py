@@ -9,24 +9,6 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from qa.read import Reader, ReaderLoadError, ReaderSettings  # noqa: E402
-from qa.train import packaged_encoder_path  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A randomly initialised 2-layer BERT QA model with the packaged tokenizer."""
-    from transformers import AutoTokenizer, BertConfig, BertForQuestionAnswering
-
-    out = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = AutoTokenizer.from_pretrained(packaged_encoder_path())
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=512,
-    )
-    BertForQuestionAnswering(config).save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
 
 
 class ScriptedReader(Reader):
@@ -175,3 +157,36 @@ def test_missing_model_folder_is_a_clear_error(tmp_path):
 def test_bad_settings_name_the_value(bad):
     with pytest.raises(ValueError, match=next(iter(bad))):
         ReaderSettings(**bad)
+
+
+class RandomLogitsReader(Reader):
+    """Real tokenisation and decoding over random logits: any span may come out."""
+
+    seed = 0
+
+    def _forward(self, group):  # type: ignore[override]
+        width = max(len(w.fields["input_ids"]) for w in group)
+        gen = torch.Generator().manual_seed(self.seed)
+        return torch.randn(len(group), width, generator=gen), torch.randn(len(group), width, generator=gen)
+
+
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=400)
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(passages=st.lists(_text, min_size=1, max_size=3), seed=st.integers(0, 10_000), max_length=st.integers(24, 80))
+def test_property_spans_are_exact_slices_of_their_passage(tiny_bert, passages, seed, max_length):
+    reader = RandomLogitsReader(tiny_bert, ReaderSettings(max_length=max_length, stride=4, max_question_tokens=8, n_best=5, max_answer_tokens=6))
+    reader.seed = seed
+    spans = reader.read("what is it?", passages)
+    for span in spans:
+        text = passages[span.passage]
+        assert 0 <= span.start < span.end <= len(text)
+        assert text[span.start : span.end] == span.text
+        assert span.text.strip()
+    keys = [(s.passage, s.start, s.end) for s in spans]
+    assert len(keys) == len(set(keys))
+    if not any(p.strip() for p in passages):
+        assert spans == []
