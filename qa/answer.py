@@ -57,6 +57,7 @@ def assemble_answer(
     threshold: float | None = None,
     alternatives_within: float = 0.6,
     max_alternatives: int = 3,
+    exclude: Sequence[tuple[str, int, int]] = (),
 ) -> Answer:
     """The chatbot's answer from the retrieved passages and the reader's spans.
 
@@ -69,12 +70,17 @@ def assemble_answer(
         alternatives_within: Other answers are listed when their probability is at least this
             share of the best one's.
         max_alternatives: Most alternatives listed.
+        exclude: (document id, start, end) of answers already given ("What else ...?"); spans
+            overlapping them are not answered again.
 
     Returns:
         The answer, or an abstention (`abstained=True`, empty text) when no span is good enough.
     """
     cut = calibration.threshold if threshold is None else threshold
-    candidates = merge_candidates(hits, spans, calibration)
+    candidates = [
+        c for c in merge_candidates(hits, spans, calibration)
+        if not any(c.chunk.doc_id == d and c.start < e and s < c.end for d, s, e in exclude)
+    ]
     if not candidates or candidates[0].span.score < cut:
         score = candidates[0].probability if candidates else 0.0
         return Answer(text="", score=score, abstained=True, question=question, message=NOT_IN_DOCUMENTS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -264,10 +265,17 @@ class Chatbot:
         if reply is not None:
             return Answer(text="", score=0.0, abstained=True, question=question, message=reply)
         understood = self.conversation.rewrite(question, history)
-        return self.answer(understood, store)
+        exclude = given_answers(history) if _ELSE.search(understood) else []
+        return self.answer(understood, store, exclude)
 
-    def answer(self, question: str, store: Any = None) -> Answer:
-        """Retrieve, read and assemble, for a self-contained question."""
+    def answer(self, question: str, store: Any = None, exclude: Sequence[tuple[str, int, int]] = ()) -> Answer:
+        """Retrieve, read and assemble, for a self-contained question.
+
+        Args:
+            question: The question.
+            store: The store to search (default: the current one).
+            exclude: (document id, start, end) of answers not to give again.
+        """
         from qa.answer import assemble_answer
         from qa.retrieve import Retriever
 
@@ -276,5 +284,16 @@ class Chatbot:
         hits = retriever.retrieve(question, s.top_k)
         spans = self.reader.read(question, [h.chunk.text for h in hits]) if hits else []
         return assemble_answer(
-            question, hits, spans, self.calibration, s.threshold, s.alternatives_within, s.max_alternatives
+            question, hits, spans, self.calibration, s.threshold, s.alternatives_within, s.max_alternatives, exclude
         )
+
+
+_ELSE = re.compile(r"\b(else|other|another|besides)\b", re.IGNORECASE)
+
+
+def given_answers(history: History) -> list[tuple[str, int, int]]:
+    """Where the answers of the last turn came from, so that "What else ...?" skips them."""
+    if not history or not isinstance(history[-1][1], Answer):
+        return []
+    last = history[-1][1]
+    return [(a.doc_id, a.start, a.end) for a in (last, *last.alternatives) if a.text]

@@ -68,3 +68,12 @@ def test_several_answers_from_several_documents(tmp_path, shipped_reader, real_e
     # Follow-up with "she" across documents.
     b = bot.ask("When will her bridge open?", history=[("What did Ada Quill say?", a)])
     assert b.question == "When will Ada Quill's bridge open?" and "May" in b.text
+
+
+def test_what_else_skips_the_answers_already_given(seed_bot):
+    first = seed_bot.ask("What did Xi say?")
+    more = seed_bot.ask("What else did he say?", history=[("What did Xi say?", first)])
+    assert more.question == "What else did Xi say?"
+    given = [(a.start, a.end) for a in (first, *first.alternatives)]
+    for a in (more, *more.alternatives):
+        assert all(a.end <= s or a.start >= e for s, e in given)
