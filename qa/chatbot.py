@@ -98,30 +98,25 @@ class Chatbot:
         from qa.stores import open_store
 
         with self._write_lock, self._file_lock():
+            docs: list[Document] = []
             try:
                 store = open_store(self.settings, self.build_info())
+                if rebuild:
+                    docs = list(store.documents.values())
+                    store = open_store(self.settings, self.build_info(), fresh=True)
             except IndexMismatchError as err:
                 log.warning("%s: re-indexing its %d documents", err, len(err.documents))
+                docs = err.documents
                 store = open_store(self.settings, self.build_info(), fresh=True)
-                self._store = store
-                self._index_documents(store, err.documents, IndexReport())
-                return
-            if rebuild and store.count():
-                docs = list(store.documents.values())
-                store = open_store(self.settings, self.build_info(), fresh=True)
-                self._store = store
-                self._index_documents(store, docs, IndexReport())
-                return
-            self._store = store
             seeds = Path(self.settings.seed_dir)
-            if store.count() == 0 and not store.documents and seeds.is_dir():
+            if not docs and not store.documents and seeds.is_dir():
                 from qa.ingest import load_paths
 
                 docs, problems = load_paths([seeds], self.settings.max_upload_mb * 1024 * 1024)
                 for p in problems:
                     log.warning("%s", p)
-                if docs:
-                    self._index_documents(store, docs, IndexReport())
+            self._index_into(store, docs, IndexReport())
+            self._store = store
 
     def _latest_store(self) -> Any:
         """The store, reloaded first if another process saved a newer version of it."""
@@ -133,6 +128,17 @@ class Chatbot:
             store = open_store(self.settings, self.build_info())
             self._store = store
         return store
+
+    @contextlib.contextmanager
+    def updating(self) -> Iterator[Any]:
+        """A copy of the latest store to change; questions go on using the current one, and
+        switch to the copy when the block ends without an error. Other writers, in this process
+        or another one sharing the index folder, wait until then."""
+        self.store  # noqa: B018 - opens it before the locks are held
+        with self._write_lock, self._file_lock():
+            store = self._latest_store().copy()
+            yield store
+            self._store = store
 
     def documents(self) -> list[Document]:
         """The indexed documents."""
@@ -150,23 +156,22 @@ class Chatbot:
     def add_documents(self, docs: Sequence[Document], progress: Progress | None = None) -> IndexReport:
         """Index documents; the same content twice is indexed once."""
         report = IndexReport()
-        with self._write_lock, self._file_lock():
-            self._index_documents(self._latest_store(), docs, report, progress)
+        with self.updating() as store:
+            self._index_into(store, docs, report, progress)
         return report
 
     def remove(self, names_or_ids: Sequence[str]) -> list[str]:
         """Remove documents by id or source name; returns the sources removed."""
-        with self._write_lock, self._file_lock():
-            store = self._latest_store().copy()
-            wanted = set(names_or_ids)
+        wanted = set(names_or_ids)
+        with self.updating() as store:
             gone = [d for d in store.documents.values() if d.id in wanted or d.source in wanted]
-            store.delete([d.id for d in gone])
             if gone:
+                store.delete([d.id for d in gone])
                 store.save()
-                self._store = store
         return [d.source for d in gone]
 
-    def _index_documents(self, store: Any, docs: Sequence[Document], report: IndexReport, progress: Progress | None = None) -> None:
+    def _index_into(self, store: Any, docs: Sequence[Document], report: IndexReport, progress: Progress | None = None) -> None:
+        """Chunk, embed and add the new ones of `docs` to `store`, and save it."""
         from qa.chunk import chunk_document
 
         new: dict[str, Document] = {}
@@ -182,10 +187,8 @@ class Chatbot:
         vectors = self._embed_with_progress([c.text for c in chunks], progress)
         if progress:
             progress("saving the index", 1.0)
-        updated = store.copy()
-        updated.upsert(list(new.values()), chunks, vectors)
-        updated.save()
-        self._store = updated  # readers switch to the new store only once it is complete
+        store.upsert(list(new.values()), chunks, vectors)
+        store.save()
         report.added.extend(d.source for d in new.values())
         report.passages += len(chunks)
 

@@ -57,8 +57,14 @@ def cli(ctx: click.Context, index_dir: str | None, reader_path: str | None, stor
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--rebuild", is_flag=True, help="Re-embed every indexed document (after changing settings or if the index is damaged).")
 @click.option("--remove", "remove", multiple=True, metavar="NAME", help="Remove a document by its file name or id (repeatable).")
+@click.option("--ray", "use_ray", is_flag=True, help="Read, chunk and embed with a pool of Ray workers (large ingests; needs qa[scale]).")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Ray workers, one CPU each (with --ray).")
+@click.option("--ray-address", default=None, metavar="HOST:PORT", help="A running Ray cluster (with --ray; default: a local Ray on 127.0.0.1).")
 @click.pass_context
-def index_cmd(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, remove: tuple[str, ...]) -> None:
+def index_cmd(
+    ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, remove: tuple[str, ...],
+    use_ray: bool, workers: int, ray_address: str | None,
+) -> None:
     """Add files or folders to the index (re-adding a file changes nothing)."""
     if rebuild:
         _rebuild(ctx)
@@ -66,8 +72,16 @@ def index_cmd(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, remove
     if remove:
         gone = bot.remove(list(remove))
         click.echo(f"removed: {', '.join(gone)}" if gone else "no such document")
-    if paths:
+    if paths and use_ray:
+        from qa.ray_ingest import index_with_ray
+
+        try:
+            report = index_with_ray(bot, list(paths), workers=workers, address=ray_address)
+        except (RuntimeError, ValueError) as err:
+            raise QAError(str(err)) from None
+    elif paths:
         report = bot.add_paths(list(paths), progress=lambda stage, frac: click.echo(f"  {stage}", err=True) if stage.startswith("saving") else None)
+    if paths:
         click.echo(report.summary())
         if report.problems and not report.added and not report.unchanged:
             sys.exit(1)
@@ -90,16 +104,13 @@ def _rebuild(ctx: click.Context) -> None:
     except IndexCorruptError as err:
         click.echo(str(err), err=True)
     recovered = FaissStore.recover(settings.index_dir, bot.build_info(), settings.approximate_above)
-    docs = list(recovered.documents.values()) if recovered else []
-    if docs:
-        click.echo(f"recovered {len(docs)} document(s) from the last intact version of the index", err=True)
+    if recovered is not None:
+        click.echo(f"recovered {len(recovered.documents)} document(s) from the last intact version of the index", err=True)
     else:
         click.echo(f"no intact version left; rebuilding from {settings.seed_dir}/", err=True)
-    from qa.stores import open_store
-
-    bot._store = open_store(settings, bot.build_info(), fresh=True)
-    report = bot.add_documents(docs) if docs else bot.add_paths([settings.seed_dir])
-    click.echo(report.summary())
+        pointer = Path(settings.index_dir) / "CURRENT"
+        pointer.replace(pointer.with_name("CURRENT.damaged"))
+    bot.open(rebuild=True)
 
 
 @cli.command("documents")

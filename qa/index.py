@@ -30,7 +30,7 @@ from qa.types import Chunk, Document, Hit
 
 FORMAT = 1
 _WORD = re.compile(r"\w+", re.UNICODE)
-_STOPWORDS = frozenset(
+STOPWORDS = frozenset(
     "a an the and or but if of at by for with about against between into through during before after "
     "above below to from up down in out on off over under again further then once here there when where "
     "why how all any both each few more most other some such no nor not only own same so than too very "
@@ -57,7 +57,7 @@ class IndexMismatchError(StoreError):
 
 def keyword_tokens(text: str) -> list[str]:
     """Lower-cased words without English stop words: what BM25 indexes and searches."""
-    return [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
 
 
 class FaissStore:

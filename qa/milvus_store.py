@@ -1,0 +1,407 @@
+"""A passage store in Milvus: Milvus Lite (an embedded file) or a Milvus server or cluster.
+
+Two collections per store (names start with `collection`, "qa" by default):
+
+    qa_chunks      one row per passage: id, doc_id, source, text, char_start, char_end, the dense
+                   `vector` and `sparse`, the BM25 vector Milvus computes from `text` (a BM25
+                   Function over an analyzer that splits like `qa.index.keyword_tokens`)
+    qa_documents   the documents' text in parts of at most 16,000 characters (Milvus strings
+                   are limited to 65,535 bytes), so `documents` survives a restart and the
+                   index can be rebuilt alone; plus one row holding the build info (embedder,
+                   dimension, chunking) that a store built otherwise is refused with
+
+Writes are not atomic across the two collections: an upsert deletes a document's old rows,
+inserts its passages, then its text. A document is listed in `documents` only once all its
+parts are in, so after a crash mid-write re-adding the file repairs it.
+
+Milvus Lite (`milvus://FILE.db`) runs inside this process and locks its file: one process at
+a time. A server (`http://HOST:19530`) serves many; set MILVUS_TOKEN for one that needs a login.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+from qa.index import IndexCorruptError, IndexMismatchError, StoreError, keyword_tokens
+from qa.types import Chunk, Document, Hit
+
+FORMAT = 1
+BUILD_ROW = "__qa_build__"
+DOC_PART_CHARS = 16_000  # at most 4 UTF-8 bytes each: under the 65,535-byte VARCHAR limit
+MAX_VARCHAR_BYTES = 65_535
+MAX_TOP_K = 16_384  # Milvus' largest limit per search
+INSERT_ROWS = 1_000
+DELETE_IDS = 500
+CHUNK_FIELDS = ["doc_id", "source", "text", "char_start", "char_end"]
+
+_lite_lock = threading.Lock()
+_lite_users: dict[str, int] = {}
+_quieted = False
+
+
+def parse_milvus_uri(uri: str) -> tuple[str, dict[str, str]]:
+    """The address pymilvus takes (a .db path or http(s) URL) and the options in the query.
+
+    `milvus://data/qa.db?collection=books&index=HNSW` gives ("data/qa.db",
+    {"collection": "books", "index": "HNSW"}); `http://host:19530?collection=books` keeps
+    the URL without its query.
+    """
+    parts = urlsplit(uri)
+    options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    unknown = sorted(set(options) - {"collection", "index"})
+    if unknown:
+        raise ValueError(f"unknown option(s) {', '.join(unknown)} in store {uri!r}; known: collection, index")
+    if parts.scheme == "milvus":
+        path = uri[len("milvus://"):].split("?", 1)[0]
+        if not path.endswith(".db"):
+            raise ValueError(f"store {uri!r}: a Milvus Lite file must end in .db, e.g. milvus://index/qa.db")
+        return path, options
+    if parts.scheme in ("http", "https"):
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), options
+    raise ValueError(f"store {uri!r} is not a Milvus address: use milvus://FILE.db or http(s)://HOST:19530")
+
+
+class _Connection:
+    """A MilvusClient shared by a store and its copies; for Milvus Lite, also its embedded server."""
+
+    def __init__(self, address: str) -> None:
+        try:
+            from pymilvus import MilvusClient
+        except ImportError:
+            raise StoreError("a Milvus store needs pymilvus: pip install 'pymilvus[milvus_lite]' (or qa[scale])") from None
+
+        self.address = address
+        self.lite_path = os.path.abspath(address) if address.endswith(".db") else ""
+        if self.lite_path:
+            Path(self.lite_path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.client = MilvusClient(uri=address, token=os.environ.get("MILVUS_TOKEN", ""))
+        except Exception as err:  # pymilvus raises several kinds; all mean "cannot connect"
+            hint = " (is another process using this file?)" if self.lite_path else ""
+            raise StoreError(f"cannot open the Milvus store {address}{hint}: {err}") from None
+        if self.lite_path:
+            with _lite_lock:
+                _lite_users[self.lite_path] = _lite_users.get(self.lite_path, 0) + 1
+        self.closed = False
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.client.close()
+        if self.lite_path:
+            with _lite_lock:
+                _lite_users[self.lite_path] -= 1
+                last = _lite_users[self.lite_path] == 0
+            if last:  # stop the embedded server so the file is released and reopened from disk
+                from milvus_lite.server_manager import server_manager_instance
+
+                server_manager_instance.release_server(self.lite_path)
+
+
+class MilvusStore:
+    """Passages in Milvus, searchable by vector, by BM25 and by both fused with RRF in Milvus.
+
+    Opening connects, creates the collections if needed and loads the documents.
+
+    Args:
+        address: A Milvus Lite file (ending in .db) or a server URL (http(s)://HOST:19530).
+        build_info: What builds the vectors and passages; a store built otherwise is refused
+            with `IndexMismatchError` (which carries its documents for a rebuild).
+        collection: Prefix of the collections' names.
+        index_type: Dense index: FLAT (exact, the default for Milvus Lite), HNSW, or AUTOINDEX
+            (the server default). Used when the collections are created.
+        fresh: Drop what is stored and start empty.
+
+    Raises:
+        StoreError: Cannot connect. IndexCorruptError: the collections are incomplete.
+    """
+
+    def __init__(
+        self, address: str, build_info: dict[str, Any], collection: str = "qa", index_type: str = "",
+        fresh: bool = False, _connection: _Connection | None = None,
+    ) -> None:
+        if not collection.replace("_", "").isalnum():
+            raise ValueError(f"collection name {collection!r}: use letters, digits and underscores")
+        self.address = address
+        self.collection = collection
+        self.build_info = dict(build_info)
+        self.chunks_name, self.docs_name = f"{collection}_chunks", f"{collection}_documents"
+        self.documents: dict[str, Document] = {}
+        self._count: int | None = None
+        self._conn = _connection or _Connection(address)
+        self.index_type = (index_type or ("FLAT" if self._conn.lite_path else "AUTOINDEX")).upper()
+        if _connection is None:
+            self._open(fresh)
+
+    @property
+    def client(self) -> Any:
+        return self._conn.client
+
+    # --- opening ---------------------------------------------------------------
+
+    def _open(self, fresh: bool) -> None:
+        have = {name for name in (self.chunks_name, self.docs_name) if self.client.has_collection(name)}
+        if fresh:
+            for name in have:
+                self.client.drop_collection(name)
+            have = set()
+        if not have:
+            self._create_collections()
+            return
+        rebuild = f"rebuild it with `qa index --rebuild` (drops collections {self.chunks_name}, {self.docs_name})"
+        if len(have) < 2:
+            raise IndexCorruptError(f"the Milvus store {self.address} is incomplete (only {', '.join(have)}); {rebuild}")
+        for name in (self.chunks_name, self.docs_name):
+            self.client.load_collection(name)
+        built = self._stored_build_info()
+        if built is None or built.get("format") != FORMAT:
+            raise IndexCorruptError(f"the Milvus store {self.address} has no build info or another format; {rebuild}")
+        documents = self._load_documents()
+        wanted = {k: built.get(k) for k in self.build_info}
+        if wanted != self.build_info:
+            diff = ", ".join(
+                f"{k}: index has {wanted[k]!r}, settings say {self.build_info[k]!r}"
+                for k in self.build_info if wanted[k] != self.build_info[k]
+            )
+            raise IndexMismatchError(f"the Milvus store {self.address} was built with other settings ({diff})", documents)
+        self.documents = {d.id: d for d in documents}
+        self.index_type = str(self.client.describe_index(self.chunks_name, "vector").get("index_type") or self.index_type).upper()
+
+    def _create_collections(self) -> None:
+        from pymilvus import DataType, Function, FunctionType
+
+        from qa.index import STOPWORDS
+
+        analyzer = {"tokenizer": "standard", "filter": ["lowercase", {"type": "stop", "stop_words": sorted(STOPWORDS)}]}
+        schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
+        schema.add_field("doc_id", DataType.VARCHAR, max_length=64)
+        schema.add_field("source", DataType.VARCHAR, max_length=MAX_VARCHAR_BYTES)
+        schema.add_field("text", DataType.VARCHAR, max_length=MAX_VARCHAR_BYTES, enable_analyzer=True, analyzer_params=analyzer)
+        schema.add_field("char_start", DataType.INT64)
+        schema.add_field("char_end", DataType.INT64)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=int(self.build_info["dimension"]))
+        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"], output_field_names=["sparse"]))
+        index = self.client.prepare_index_params()
+        params = {"M": 32, "efConstruction": 80} if self.index_type == "HNSW" else {}
+        index.add_index("vector", index_type=self.index_type, metric_type="IP", params=params)
+        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params={"bm25_k1": 1.5, "bm25_b": 0.75})
+        self.client.create_collection(self.chunks_name, schema=schema, index_params=index, consistency_level="Strong")
+
+        docs = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
+        docs.add_field("id", DataType.VARCHAR, is_primary=True, max_length=96)
+        docs.add_field("doc_id", DataType.VARCHAR, max_length=64)
+        docs.add_field("part", DataType.INT64)
+        docs.add_field("parts", DataType.INT64)
+        docs.add_field("source", DataType.VARCHAR, max_length=MAX_VARCHAR_BYTES)
+        docs.add_field("title", DataType.VARCHAR, max_length=MAX_VARCHAR_BYTES)
+        docs.add_field("text", DataType.VARCHAR, max_length=MAX_VARCHAR_BYTES)
+        docs.add_field("unused", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector field in every collection
+        doc_index = self.client.prepare_index_params()
+        doc_index.add_index("unused", index_type="FLAT", metric_type="L2")
+        self.client.create_collection(self.docs_name, schema=docs, index_params=doc_index, consistency_level="Strong")
+        info = json.dumps({"format": FORMAT, **self.build_info})
+        self.client.insert(self.docs_name, [_doc_row(BUILD_ROW, 0, 1, "", "", info)])
+        self.client.flush(self.docs_name)
+        self._count = 0
+
+    def _stored_build_info(self) -> dict[str, Any] | None:
+        rows = self.client.query(self.docs_name, filter=f'id == "{BUILD_ROW}"', output_fields=["text"])
+        try:
+            return json.loads(rows[0]["text"]) if rows else None
+        except (ValueError, KeyError):
+            return None
+
+    def _load_documents(self) -> list[Document]:
+        fields = ["doc_id", "part", "parts", "source", "title", "text"]
+        parts: dict[str, dict[int, dict[str, Any]]] = {}
+        for row in self._iterate(self.docs_name, f'doc_id != "{BUILD_ROW}"', fields):
+            parts.setdefault(row["doc_id"], {})[int(row["part"])] = row
+        documents = []
+        for doc_id, rows in parts.items():
+            first = rows[0] if 0 in rows else next(iter(rows.values()))
+            if len(rows) != int(first["parts"]):
+                logging.getLogger("qa").warning("document %s is incomplete in %s; add it again", first["source"], self.address)
+                continue
+            text = "".join(rows[i]["text"] for i in range(len(rows)))
+            documents.append(Document(doc_id, first["source"], text, first["title"]))
+        return documents
+
+    def _iterate(self, collection: str, expr: str, fields: list[str]) -> Iterable[dict[str, Any]]:
+        _quiet_query_iterator()
+        iterator = self.client.query_iterator(collection, batch_size=256, filter=expr, output_fields=fields)
+        try:
+            while batch := iterator.next():
+                yield from batch
+        finally:
+            iterator.close()
+
+    # --- updates -----------------------------------------------------------------
+
+    def copy(self) -> "MilvusStore":
+        """A store object to change while this one keeps answering.
+
+        The rows live in Milvus, which serves concurrent searches and writes safely (each
+        search sees a consistent snapshot), so the copy shares them and the connection; only
+        the `documents` listing is copied, so this one's listing doesn't change under a reader.
+        Searches through either see the copy's writes as soon as Milvus has them.
+        """
+        new = MilvusStore(self.address, self.build_info, self.collection, self.index_type, _connection=self._conn)
+        new.documents = dict(self.documents)
+        new._count = self._count
+        return new
+
+    def upsert(self, documents: Sequence[Document], chunks: Sequence[Chunk], vectors: Any) -> None:
+        """Add documents with their passages and vectors; a document already here is replaced."""
+        import numpy as np
+
+        if len(chunks) != len(vectors):
+            raise ValueError(f"{len(chunks)} passages but {len(vectors)} vectors")
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(chunks), -1) if len(chunks) else vectors
+        if len(chunks) and vectors.shape[1] != int(self.build_info["dimension"]):
+            raise ValueError(f"vectors have {vectors.shape[1]} dimensions, the store {self.build_info['dimension']}")
+        self._delete_rows([d.id for d in documents])
+        rows = [_chunk_row(c, v) for c, v in zip(chunks, vectors)]
+        for lo in range(0, len(rows), INSERT_ROWS):
+            self.client.insert(self.chunks_name, rows[lo : lo + INSERT_ROWS])
+        doc_rows = [row for d in documents for row in _document_rows(d)]
+        for lo in range(0, len(doc_rows), 64):  # parts are up to 64 KB each
+            self.client.insert(self.docs_name, doc_rows[lo : lo + 64])
+        for d in documents:
+            self.documents[d.id] = d
+        self._count = None
+
+    def delete(self, doc_ids: Iterable[str]) -> int:
+        """Remove documents and their passages; returns how many documents were removed."""
+        gone = [d for d in dict.fromkeys(doc_ids) if d in self.documents]
+        if gone:
+            self._delete_rows(gone)
+            for d in gone:
+                del self.documents[d]
+            self._count = None
+        return len(gone)
+
+    def _delete_rows(self, doc_ids: Sequence[str]) -> None:
+        for lo in range(0, len(doc_ids), DELETE_IDS):
+            expr = f"doc_id in {json.dumps(list(doc_ids[lo : lo + DELETE_IDS]))}"
+            self.client.delete(self.chunks_name, filter=expr)
+            self.client.delete(self.docs_name, filter=expr)
+
+    def save(self) -> None:
+        """Flush both collections to durable storage."""
+        self.client.flush(self.chunks_name)
+        self.client.flush(self.docs_name)
+
+    # --- search --------------------------------------------------------------------
+
+    def count(self) -> int:
+        """Number of passages (asked of Milvus after each change, then remembered)."""
+        if self._count is None:
+            rows = self.client.query(self.chunks_name, filter="", output_fields=["count(*)"])
+            self._count = int(rows[0]["count(*)"]) if rows else 0
+        return self._count
+
+    def dense_search(self, vector: Any, k: int) -> list[tuple[Chunk, float]]:
+        """The k passages of highest inner product with a unit query vector."""
+        if k <= 0 or not self.count():
+            return []
+        hits = self.client.search(
+            self.chunks_name, data=[_as_list(vector)], anns_field="vector", limit=min(k, MAX_TOP_K),
+            output_fields=CHUNK_FIELDS, search_params=self._dense_params(k),
+        )[0]
+        return [(_chunk(h), float(h["distance"])) for h in hits]
+
+    def keyword_search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
+        """The k passages of highest BM25 score (computed by Milvus) that share a word with the query."""
+        if k <= 0 or not keyword_tokens(query) or not self.count():
+            return []
+        hits = self.client.search(
+            self.chunks_name, data=[query], anns_field="sparse", limit=min(k, MAX_TOP_K),
+            output_fields=CHUNK_FIELDS, search_params={"metric_type": "BM25"},
+        )[0]
+        # Milvus Lite reports -score as the distance, a server +score: BM25 scores are never negative.
+        return [(_chunk(h), abs(float(h["distance"]))) for h in hits if h["distance"]]
+
+    def hybrid_search(self, query: str, vector: Any, k: int, candidates: int = 20, rrf_k: int = 60) -> list[Hit]:
+        """Dense and BM25 candidates fused by reciprocal rank fusion inside Milvus; the top k.
+
+        Milvus' RRFRanker scores 1 / (rrf_k + rank) per list, like `qa.retrieve.fuse_searches`.
+        A query without a searchable word (only stop words) has no BM25 list; its dense list is
+        fused alone, on this side, with the same formula.
+        """
+        from pymilvus import AnnSearchRequest, RRFRanker
+
+        if k <= 0 or not self.count():
+            return []
+        limit = min(candidates, MAX_TOP_K)
+        if not keyword_tokens(query):
+            from qa.retrieve import fuse_searches
+
+            return fuse_searches(self.dense_search(vector, limit), [], k, rrf_k)
+        requests = [
+            AnnSearchRequest(data=[_as_list(vector)], anns_field="vector", param=self._dense_params(limit), limit=limit),
+            AnnSearchRequest(data=[query], anns_field="sparse", param={"metric_type": "BM25"}, limit=limit),
+        ]
+        hits = self.client.hybrid_search(
+            self.chunks_name, requests, RRFRanker(rrf_k), limit=min(k, MAX_TOP_K), output_fields=CHUNK_FIELDS
+        )[0]
+        return [Hit(_chunk(h), float(h["distance"])) for h in hits]
+
+    def close(self) -> None:
+        """Close the connection (shared with copies); Milvus Lite's file is released with the last one."""
+        self._conn.close()
+
+    def _dense_params(self, k: int) -> dict[str, Any]:
+        if self.index_type == "HNSW":
+            return {"metric_type": "IP", "params": {"ef": max(128, k)}}
+        return {"metric_type": "IP"}
+
+
+def _chunk_row(c: Chunk, vector: Any) -> dict[str, Any]:
+    for name in ("text", "source"):
+        if len(getattr(c, name).encode("utf-8")) > MAX_VARCHAR_BYTES:
+            raise ValueError(f"passage {c.id} of {c.source}: its {name} is over Milvus' {MAX_VARCHAR_BYTES}-byte limit")
+    return {
+        "id": c.id, "doc_id": c.doc_id, "source": c.source, "text": c.text,
+        "char_start": c.start, "char_end": c.end, "vector": vector.tolist(),
+    }
+
+
+def _document_rows(d: Document) -> list[dict[str, Any]]:
+    for name in ("source", "title"):
+        if len(getattr(d, name).encode("utf-8")) > MAX_VARCHAR_BYTES:
+            raise ValueError(f"document {d.source[:80]}: its {name} is over Milvus' {MAX_VARCHAR_BYTES}-byte limit")
+    pieces = [d.text[lo : lo + DOC_PART_CHARS] for lo in range(0, len(d.text), DOC_PART_CHARS)] or [""]
+    return [_doc_row(d.id, i, len(pieces), d.source, d.title, text) for i, text in enumerate(pieces)]
+
+
+def _doc_row(doc_id: str, part: int, parts: int, source: str, title: str, text: str) -> dict[str, Any]:
+    row_id = doc_id if doc_id == BUILD_ROW else f"{doc_id}:{part}"
+    return {"id": row_id, "doc_id": doc_id, "part": part, "parts": parts, "source": source, "title": title, "text": text, "unused": [0.0, 0.0]}
+
+
+def _chunk(hit: dict[str, Any]) -> Chunk:
+    e = hit["entity"]
+    return Chunk(str(hit["id"]), e["doc_id"], e["source"], e["text"], int(e["char_start"]), int(e["char_end"]))
+
+
+def _as_list(vector: Any) -> list[float]:
+    import numpy as np
+
+    return np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
+
+
+def _quiet_query_iterator() -> None:
+    """Milvus Lite has no MVCC timestamps; pymilvus warns about it on every iterator."""
+    global _quieted
+    if not _quieted:
+        logging.getLogger("pymilvus.client.iterator.query_iterator").addFilter(lambda r: "mvccTs" not in r.getMessage())
+        _quieted = True

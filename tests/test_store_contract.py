@@ -1,0 +1,205 @@
+"""One contract for every passage store: FAISS files and Milvus (Lite, in a temporary file)."""
+
+import json
+
+import pytest
+
+from qa.chunk import chunk_document, whitespace_counter
+from qa.config import Settings
+from qa.index import IndexMismatchError
+from qa.stores import open_store
+from qa.types import Document, content_id
+from tests.conftest import ROOT, HashEmbedder
+
+pytest.importorskip("pymilvus")
+
+INFO = {"embedder": "test-hash-embedder", "dimension": 64, "chunk_tokens": 40, "chunk_overlap": 5}
+LONG = " ".join(f"Sentence {i} of a long report on harbour cranes and tides." for i in range(400))
+TEXTS = {
+    "cats.txt": "Cats sleep most of the day. A cat purrs when it is content. Cats hunt mice at night.",
+    "rome.txt": "Rome is the capital of Italy. The Colosseum was finished in 80 AD under Titus.",
+    "tea.txt": "Green tea comes from Camellia sinensis leaves. Steep it at eighty degrees for two minutes.",
+    "volcano.txt": "The volcano erupted at dawn. Lava flowed down the volcano into the sea.",
+    "museum.txt": "A small volcano museum opened downtown. Tickets cost five euros.",
+    "unicode.md": "Zürich café — naïve façade, 東京 and Ωmega.\n\n  Trailing spaces and tabs\t\n",
+    "long.txt": LONG,  # longer than one stored part of a Milvus document
+}
+
+
+def make_docs(texts=TEXTS):
+    return [Document(content_id(t), name, t, title=name.split(".")[0].title()) for name, t in texts.items()]
+
+
+def chunks_of(docs):
+    return [c for d in docs for c in chunk_document(d, whitespace_counter, 40, 5)]
+
+
+def fill(store, docs):
+    chunks = chunks_of(docs)
+    store.upsert(docs, chunks, HashEmbedder().embed([c.text for c in chunks]))
+    return store
+
+
+@pytest.fixture(params=["faiss", "milvus"])
+def stores(request, tmp_path):
+    """Opens stores of one kind on one place; every store opened is closed after the test."""
+    settings = Settings(index_dir=str(tmp_path / "index"))
+    if request.param == "milvus":
+        settings = settings.replace(store=f"milvus://{tmp_path}/qa.db")
+    opened = []
+
+    def open_(info=INFO, fresh=False):
+        store = open_store(settings, info, fresh=fresh)
+        opened.append(store)
+        return store
+
+    yield open_
+    for store in opened:
+        store.close()
+
+
+def reopen(store, stores, info=INFO):
+    store.save()
+    store.close()
+    return stores(info)
+
+
+def all_chunks(store):
+    return {c for c, _ in store.dense_search(HashEmbedder().embed(["x"])[0], store.count())}
+
+
+def by_source(docs, name):
+    return next(d for d in docs if d.source == name)
+
+
+def test_a_stored_vector_finds_itself_first(stores):
+    store = fill(stores(), make_docs())
+    chunks = chunks_of(make_docs())
+    vectors = HashEmbedder().embed([c.text for c in chunks])
+    for chunk, vector in list(zip(chunks, vectors))[:: max(1, len(chunks) // 15)]:
+        found, score = store.dense_search(vector, 3)[0]
+        assert found == chunk and score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_keyword_finds_its_document_first(stores):
+    docs = make_docs()
+    store = fill(stores(), docs)
+    assert store.keyword_search("Colosseum Titus", 3)[0][0].doc_id == by_source(docs, "rome.txt").id
+    assert store.keyword_search("camellia", 3)[0][0].source == "tea.txt"
+    assert store.keyword_search("zzzz unknownword", 3) == []
+    assert store.keyword_search("the of and", 3) == []  # stop words only
+
+
+def test_delete_and_count_agree(stores):
+    docs = make_docs()
+    store = fill(stores(), docs)
+    assert store.count() == len(chunks_of(docs))
+    rome = by_source(docs, "rome.txt")
+    assert store.delete([rome.id, "no-such-id"]) == 1
+    assert store.delete([rome.id]) == 0
+    assert store.count() == len(chunks_of(docs)) - len(chunks_of([rome]))
+    assert rome.id not in store.documents and len(store.documents) == len(docs) - 1
+    assert store.keyword_search("Colosseum", 3) == []
+    assert all(c.doc_id != rome.id for c in all_chunks(store))
+
+
+def test_hybrid_fuses_dense_and_keyword_lists(stores):
+    docs = make_docs()
+    store = fill(stores(), docs)
+    volcano = chunks_of([by_source(docs, "volcano.txt")])[0]
+    vector = HashEmbedder().embed([volcano.text])[0]
+    dense = [c.id for c, _ in store.dense_search(vector, 2)]
+    keyword = [c.id for c, _ in store.keyword_search("museum tickets volcano", 2)]
+    only_dense, only_keyword = set(dense) - set(keyword), set(keyword) - set(dense)
+    assert dense[0] == volcano.id and volcano.id in keyword and only_dense and only_keyword  # the data is right
+
+    hits = store.hybrid_search("museum tickets volcano", vector, k=4, candidates=2, rrf_k=60)
+    ids = [h.chunk.id for h in hits]
+    assert ids[0] == volcano.id and hits[0].score == pytest.approx(1 / 61 + 1 / (61 + keyword.index(volcano.id)))
+    assert set(ids) == set(dense) | set(keyword)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert len(store.hybrid_search("museum tickets volcano", vector, k=1, candidates=2, rrf_k=60)) == 1
+    assert [h.chunk.id for h in store.hybrid_search("the", vector, k=2, candidates=2, rrf_k=60)] == dense
+
+
+def test_upsert_of_the_same_document_replaces_it(stores):
+    docs = make_docs()
+    store = fill(fill(stores(), docs), docs)
+    assert store.count() == len(chunks_of(docs)) and len(store.documents) == len(docs)
+    long = by_source(docs, "long.txt")
+    first = chunks_of([long])[:2]
+    store.upsert([long], first, HashEmbedder().embed([c.text for c in first]))
+    assert store.count() == len(chunks_of(docs)) - len(chunks_of([long])) + 2
+    assert {c for c in all_chunks(store) if c.doc_id == long.id} == set(first)
+
+
+def test_save_and_reopen_round_trips_documents_and_chunks(stores):
+    docs = make_docs()
+    store = fill(stores(), docs)
+    before = all_chunks(store)
+    assert before == set(chunks_of(docs))
+    again = reopen(store, stores)
+    assert again.documents == {d.id: d for d in docs}
+    assert again.count() == len(before) and all_chunks(again) == before
+    for c in before:
+        assert again.documents[c.doc_id].text[c.start : c.end] == c.text
+    assert stores(fresh=True).count() == 0
+
+
+def test_a_copy_changes_while_the_original_keeps_its_listing(stores):
+    docs = make_docs()
+    store = fill(stores(), docs[:2])
+    updated = fill(store.copy(), docs[2:3])
+    assert len(store.documents) == 2 and len(updated.documents) == 3
+    updated.save()
+    assert len(reopen(updated, stores).documents) == 3
+
+
+def test_mismatched_build_info_is_refused_with_the_documents(stores):
+    store = fill(stores(), make_docs())
+    store.save()
+    store.close()
+    with pytest.raises(IndexMismatchError, match="chunk_tokens: index has 40, settings say 100") as err:
+        stores({**INFO, "chunk_tokens": 100})
+    assert sorted(d.source for d in err.value.documents) == sorted(TEXTS)
+
+
+QUESTIONS = ["What did Xi say?", "Who did Lee meet on Tuesday?", "What is the capital of France?"]
+
+
+@pytest.mark.slow
+def test_the_chatbot_answers_the_same_from_milvus_and_faiss(tmp_path, seed_bot, shipped_reader, real_embedder):
+    from qa.chatbot import Chatbot
+
+    settings = Settings(index_dir=str(tmp_path / "unused"), store=f"milvus://{tmp_path}/qa.db", seed_dir=str(ROOT / "seeds"))
+    milvus_bot = Chatbot(settings, embedder=real_embedder, reader=shipped_reader)
+    milvus_bot.open()
+    try:
+        assert milvus_bot.documents() and milvus_bot.store.count() == seed_bot.store.count()
+        for question in QUESTIONS:
+            a, b = seed_bot.ask(question), milvus_bot.ask(question)
+            assert (a.text, a.source, a.start, a.end, a.abstained) == (b.text, b.source, b.start, b.end, b.abstained), question
+    finally:
+        milvus_bot.store.close()
+
+
+@pytest.mark.slow
+def test_e2e_eval_runs_on_a_milvus_store(tmp_path, monkeypatch, shipped_reader, real_embedder):
+    from qa.eval_cli import run_eval
+
+    monkeypatch.setattr("qa.embed.Embedder", lambda *a, **k: real_embedder)
+    monkeypatch.setattr("qa.read.Reader", lambda *a, **k: shipped_reader)
+    squad = {"version": "v2.0", "data": [{"title": "Towns", "paragraphs": [
+        {"context": "Lyon is a city in France. It is known for its food and its silk.", "qas": [
+            {"id": "q1", "question": "What is Lyon known for?", "answers": [{"text": "its food and its silk", "answer_start": 42}], "is_impossible": False},
+            {"id": "q2", "question": "Who founded Lyon?", "answers": [], "is_impossible": True}]},
+        {"context": "Oslo is the capital of Norway. It lies at the end of a fjord.", "qas": [
+            {"id": "q3", "question": "What is the capital of Norway?", "answers": [{"text": "Oslo", "answer_start": 0}], "is_impossible": False}]},
+    ]}]}
+    file = tmp_path / "tiny-squad.json"
+    file.write_text(json.dumps(squad))
+    summary = run_eval({"store": f"milvus://{tmp_path}/eval.db"}, file, "e2e", None, True, None, None, None)
+    metrics = summary["metrics"]
+    assert metrics["mode"] == "e2e" and metrics["questions"] == 3
+    assert {"exact", "f1", "retrieval_recall", "latency_p50_ms"} <= set(metrics)
+    assert metrics["retrieval_recall"] == 100.0
