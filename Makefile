@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 
-.PHONY: run test install index browser bench clean
+.PHONY: run test install index browser bench load screenshot clean
 
 run: index
 	$(BIN)/qa serve
@@ -39,6 +39,12 @@ browser:
 
 bench: install
 	$(BIN)/python benchmarks/bench.py
+
+load: install
+	$(BIN)/python benchmarks/load.py
+
+screenshot: install browser
+	$(BIN)/python benchmarks/screenshot.py
 
 clean:
 	rm -rf $(VENV) index/CURRENT index/gen-* .pytest_cache

@@ -26,11 +26,18 @@ EXAMPLES = [
 ]
 
 CSS = """
-.qa-answer blockquote { border-left: 3px solid #e3a008; margin: .4em 0; padding: .2em .8em; }
-.qa-answer mark { background: #fde68a; color: inherit; padding: 0 .1em; border-radius: 2px; }
-.qa-abstain { color: #7c2d12; }
-.qa-understood { color: #555; margin-bottom: .3em; }
-.qa-source { color: #555; }
+#qa-chat .qa-answer p { margin: .15em 0; }
+#qa-chat .qa-answer + .qa-answer { margin-top: .7em; padding-top: .6em; border-top: 1px solid var(--border-color-primary); }
+#qa-chat .qa-answer strong { font-size: 1.05em; }
+#qa-chat .qa-answer blockquote { border-left: 3px solid #e3a008; margin: .35em 0 !important; padding: .15em .8em; font-style: normal; }  /* Gradio's is !important */
+#qa-chat mark { background: #fde68a; color: #1f2937; padding: 0 .15em; border-radius: 3px; }
+#qa-chat .qa-source, #qa-chat .qa-understood, #qa-chat details summary { color: var(--body-text-color-subdued); font-size: .85em; }
+#qa-chat details summary { cursor: pointer; margin-top: .2em; }
+#qa-chat details p { font-size: .92em; margin-top: .3em; }
+#qa-chat .qa-abstain { color: #b45309; }
+#qa-status { white-space: pre-line; font-size: .9em; }
+#qa-documents ul { margin: .2em 0 0 1.1em; }
+#qa-documents code { word-break: break-all; }
 footer { display: none !important; }
 """
 
@@ -49,7 +56,8 @@ def build_app(bot: Any) -> Any:
         turns = list(turns or [])
         message = message if isinstance(message, str) else ""
         shown = message if len(message) <= 500 else message[:500] + "\u2026"
-        chat.append({"role": "user", "content": escape(shown)})
+        if shown.strip():  # an empty question gets a reply, not an empty bubble
+            chat.append({"role": "user", "content": escape(shown)})
         try:
             answer = bot.ask(message, history=turns)
             reply = render_answer(answer, message)
@@ -66,7 +74,7 @@ def build_app(bot: Any) -> Any:
         from qa.ingest import IngestError, load_file
 
         if not settings.uploads:
-            return "Uploads are switched off on this server.", render_documents(bot.documents()), gr.update()
+            return "Uploads are switched off on this server.", render_documents(bot.documents()), gr.update(), None
         files = files or []
         docs, problems = [], []
         for i, path in enumerate(files):
@@ -85,7 +93,8 @@ def build_app(bot: Any) -> Any:
         except Exception:
             log.exception("indexing failed")
             status = "Indexing failed; the documents already indexed are unchanged. Please try again."
-        return escape(status), render_documents(bot.documents()), gr.update(choices=_doc_choices(bot), value=None)
+        # The upload box is emptied, so the next upload holds only the new files.
+        return escape(status), render_documents(bot.documents()), gr.update(choices=_doc_choices(bot), value=None), None
 
     def remove(name: str | None):
         if not settings.uploads:
@@ -105,30 +114,37 @@ def build_app(bot: Any) -> Any:
         turns = gr.State([])
         with gr.Row():
             with gr.Column(scale=3):
+                # No label (it floats over the first message) and no "share" button (it posts to
+                # Hugging Face; this page is offline).
                 chat = gr.Chatbot(
-                    label="Chat", height=520, elem_id="qa-chat", sanitize_html=True, latex_delimiters=[],
+                    label="Chat", show_label=False, height=520, elem_id="qa-chat", sanitize_html=True, latex_delimiters=[],
                     placeholder="Ask a question about the documents, or click an example below.",
+                    buttons=["copy", "copy_all"],
                 )
                 with gr.Row():
                     box = gr.Textbox(placeholder="Ask a question\u2026", show_label=False, scale=5, elem_id="qa-question", max_lines=4, autofocus=True)
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
-                gr.Examples(EXAMPLES, inputs=box, label="Examples (click one)")
+                examples = gr.Examples(EXAMPLES, inputs=box, label="Examples (click one)")
                 clear = gr.Button("New conversation", size="sm")
             with gr.Column(scale=1):
                 gr.Markdown("### Documents")
                 doc_list = gr.HTML(render_documents(bot.documents()), elem_id="qa-documents")
                 status = gr.HTML("", elem_id="qa-status")
                 if settings.uploads:
-                    files = gr.File(label=f"Add documents ({', '.join(UPLOAD_TYPES)}; up to {settings.max_upload_mb} MB each)",
+                    files = gr.File(label=f"Add documents (txt, md, html, pdf \u00b7 up to {settings.max_upload_mb} MB each)",
                                     file_count="multiple", file_types=UPLOAD_TYPES, type="filepath", elem_id="qa-upload")
                     with gr.Row():
-                        pick = gr.Dropdown(choices=_doc_choices(bot), label="Remove a document", scale=3)
+                        pick = gr.Dropdown(choices=_doc_choices(bot), value=None, label="Remove a document", scale=3)
                         drop = gr.Button("Remove", size="sm", scale=1)
-                    files.upload(upload, inputs=files, outputs=[status, doc_list, pick], concurrency_limit=1, concurrency_id="index")
+                    files.upload(upload, inputs=files, outputs=[status, doc_list, pick, files], concurrency_limit=1, concurrency_id="index")
                     drop.click(remove, inputs=pick, outputs=[status, doc_list, pick], concurrency_limit=1, concurrency_id="index")
         send.click(ask, inputs=[box, chat, turns], outputs=[box, chat, turns], concurrency_limit=2, concurrency_id="ask", api_name="ask")
-        box.submit(ask, inputs=[box, chat, turns], outputs=[box, chat, turns], concurrency_limit=2, concurrency_id="ask")
+        # One public API endpoint, "ask"; the other triggers of the same function stay private.
+        box.submit(ask, inputs=[box, chat, turns], outputs=[box, chat, turns], concurrency_limit=2, concurrency_id="ask", api_visibility="private")
+        # A clicked example is asked at once, not only copied into the box.
+        examples.load_input_event.then(ask, inputs=[box, chat, turns], outputs=[box, chat, turns], concurrency_limit=2, concurrency_id="ask", api_visibility="private")
         clear.click(lambda: ([], []), outputs=[chat, turns])
+        chat.clear(lambda: [], outputs=turns)
     return demo
 
 

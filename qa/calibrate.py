@@ -47,10 +47,12 @@ class Calibration:
         return cls(**{k: raw[k] for k in ("slope", "intercept", "threshold", "fitted_on") if k in raw})
 
 
-def fit_platt(scores: Sequence[float], correct: Sequence[bool], iterations: int = 200) -> tuple[float, float]:
-    """Fit p = sigmoid(a*score + b) to the outcomes by Newton's method on the log loss.
+def fit_platt(scores: Sequence[float], correct: Sequence[bool], iterations: int = 100) -> tuple[float, float]:
+    """Fit p = sigmoid(a*score + b) to the outcomes by minimising the log loss.
 
-    Uses Platt's smoothed targets, which keep the fit finite when the classes separate.
+    Newton steps, halved until the loss goes down (plain Newton can overshoot and run off
+    to huge slopes), with Platt's smoothed targets, which keep the fit finite when the
+    classes separate.
 
     Returns:
         (a, b).
@@ -60,11 +62,21 @@ def fit_platt(scores: Sequence[float], correct: Sequence[bool], iterations: int 
     if not scores or n_pos == 0 or n_neg == 0:
         return 1.0, 0.0
     hi, lo = (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2)
-    targets = [hi if c else lo for c in correct]
-    a, b = 1.0, 0.0
+    data = [(x, hi if c else lo) for x, c in zip(scores, correct)]
+
+    def loss(a: float, b: float) -> float:
+        total = 0.0
+        for x, t in data:
+            z = a * x + b
+            # log(1 + e^z) - t*z, computed without overflow
+            total += (z if z > 0 else 0.0) + math.log1p(math.exp(-abs(z))) - t * z
+        return total
+
+    a, b = 0.0, math.log((n_pos + 1) / (n_neg + 1))
+    current = loss(a, b)
     for _ in range(iterations):
         g_a = g_b = h_aa = h_ab = h_bb = 0.0
-        for x, t in zip(scores, targets):
+        for x, t in data:
             z = max(-60.0, min(60.0, a * x + b))
             p = 1.0 / (1.0 + math.exp(-z))
             w = p * (1 - p)
@@ -73,13 +85,25 @@ def fit_platt(scores: Sequence[float], correct: Sequence[bool], iterations: int 
             h_aa += w * x * x
             h_ab += w * x
             h_bb += w
+        h_aa += 1e-9
+        h_bb += 1e-9
         det = h_aa * h_bb - h_ab * h_ab
-        if abs(det) < 1e-12:
+        if det <= 0:
             break
         da = (h_bb * g_a - h_ab * g_b) / det
         db = (h_aa * g_b - h_ab * g_a) / det
-        a, b = a - da, b - db
-        if abs(da) < 1e-9 and abs(db) < 1e-9:
+        step = 1.0
+        while step > 1e-6:
+            trial = loss(a - step * da, b - step * db)
+            if trial <= current:
+                break
+            step /= 2
+        else:
+            break
+        a, b = a - step * da, b - step * db
+        improved = current - trial
+        current = trial
+        if improved < 1e-10 * max(1.0, abs(current)):
             break
     return a, b
 

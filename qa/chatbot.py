@@ -53,11 +53,13 @@ class Chatbot:
 
     def __init__(self, settings: Settings | None = None, embedder: Any = None, reader: Any = None) -> None:
         from qa.embed import Embedder
-        from qa.read import Reader
+        from qa.read import Reader, ReaderSettings
 
-        self.settings = settings or Settings()
-        self.embedder = embedder or Embedder(self.settings.embedder_path or None)
-        self.reader = reader or Reader(self.settings.reader_path or None, threads=self.settings.threads or None)
+        self.settings = s = settings or Settings()
+        self.embedder = embedder or Embedder(s.embedder_path or None)
+        self.reader = reader or Reader(
+            s.reader_path or None, ReaderSettings(precision=s.reader_precision), threads=s.threads or None
+        )
         self._store: Any = None
         self._calibration: Any = None
         self._write_lock = threading.Lock()

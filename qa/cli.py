@@ -210,16 +210,18 @@ def eval_cmd(ctx: click.Context, file: Path, mode: str, predictions: Path | None
 @click.option("--max-length", type=int, default=None, help="Tokens per training window (default 192).")
 @click.option("--batch-size", type=int, default=None, help="Windows per step (default 32).")
 @click.option("--lr", "learning_rate", type=float, default=None, help="Peak learning rate (default 1e-4).")
-@click.option("--unanswerable", "unanswerable_ratio", type=float, default=None, help="Synthetic unanswerable questions per answerable one (default 0.2).")
+@click.option("--unanswerable", "unanswerable_ratio", type=float, default=None, help="Synthetic unanswerable questions per answerable one (default 0.4).")
+@click.option("--question-edits", "question_edit_share", type=float, default=None, help="Share of those made by editing the question: entity swap, antonym, negation (default 0.6).")
 @click.option("--max-examples", type=int, default=None, help="Use only this many answerable questions (quick trials).")
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default=None, help="auto: bf16 where the processor supports it.")
 @click.option("--seed", type=int, default=None, help="Random seed (default 13).")
 def train_reader_cmd(data_dir: Path, output_dir: Path, work_dir: Path, **options: Any) -> None:
     """Train the extractive reader from the packaged MiniLM encoder.
 
-    The defaults are the recipe of the shipped reader: SQuAD v1.1 train (80k questions),
-    TyDi QA English, SQuAD-Shifts and COVID-QA, plus synthetic unanswerable questions, one
-    pass at 192 tokens, bf16 on a CPU that has it. About 2 hours on 2 cores; uses a GPU when
+    The defaults are the recipe of the shipped reader: SQuAD v1.1 train (75k questions),
+    TyDi QA English, some SQuAD-Shifts and COVID-QA, plus synthetic unanswerable questions
+    (edited questions, paragraphs without the answer), one pass at 192 tokens, bf16 on a CPU
+    that has it. About 2 hours on 2 cores; uses a GPU when
     one is present. Stop it any time: the same command resumes from the last checkpoint
     (every 10 minutes). Then run `qa eval` on the DEV files to measure and calibrate it.
     """

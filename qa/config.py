@@ -22,6 +22,7 @@ class Settings:
             milvus://FILE.db (Milvus Lite) or http://HOST:19530 (a Milvus server). Empty = index_dir.
         seed_dir: Documents indexed when there is no index yet.
         reader_path: Folder of a Hugging Face question-answering model; empty = the shipped reader.
+        reader_precision: "auto" (bf16 on processors with bf16 units, else fp32), "bf16" or "fp32".
         embedder_path: Folder of a sentence-transformers model; empty = the packaged all-MiniLM-L6-v2.
         chunk_tokens: Largest passage, in embedder word pieces (the embedder reads at most 256).
         chunk_overlap: Word pieces of the previous passage repeated at the start of the next.
@@ -47,6 +48,7 @@ class Settings:
     store: str = ""
     seed_dir: str = "seeds"
     reader_path: str = ""
+    reader_precision: str = "auto"
     embedder_path: str = ""
     chunk_tokens: int = 200
     chunk_overlap: int = 40
@@ -79,6 +81,8 @@ class Settings:
             )
         if not 0 < self.alternatives_within <= 1:
             raise SettingsError(f"alternatives_within must be in (0, 1], not {self.alternatives_within}")
+        if self.reader_precision not in ("auto", "bf16", "fp32"):
+            raise SettingsError(f"reader_precision must be auto, bf16 or fp32, not {self.reader_precision!r}")
         if self.auth and ":" not in self.auth:
             raise SettingsError('auth must look like "user:password"')
 

