@@ -187,7 +187,15 @@ def serve(bot: Any, block: bool = True) -> Any:
 
 def main() -> None:
     """`python app.py`: the chat page over index/ (built from seeds/ if missing)."""
+    import sys
+
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from qa.chatbot import Chatbot
+    from qa.config import SettingsError, load_settings
+    from qa.index import StoreError
+    from qa.read import ReaderLoadError
 
-    serve(Chatbot.load(os.environ.get("QA_INDEX_DIR", "index")))
+    try:
+        serve(Chatbot.load(load_settings().index_dir))
+    except (SettingsError, StoreError, ReaderLoadError, ValueError) as err:
+        sys.exit(f"qa: {err}")

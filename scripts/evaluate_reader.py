@@ -40,6 +40,8 @@ def main() -> None:
     ap.add_argument("reader", nargs="?", type=Path, default=SHIPPED_READER)
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "qa-train")
     ap.add_argument("--limit", type=int, default=None, help="questions per file (quick check)")
+    ap.add_argument("--compare", type=Path, nargs="*", default=[], metavar="DIR",
+                    help="other trained readers (already measured by this script) to compare with in the card")
     ap.add_argument("--cache", type=Path, default=ROOT / "runs" / "eval-cache",
                     help="keeps each file's reader outputs, so a stopped run resumes (keyed by the weights' hash)")
     args = ap.parse_args()
@@ -75,7 +77,7 @@ def main() -> None:
             held = EvalRun([r for r in run.results if r.qid not in first], calibration)
             metrics["files"]["squad_v2.0_DEV (second half, not used to fit)"] = _metrics(held, second)
     (args.reader / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    write_card(args.reader, metrics)
+    write_card(args.reader, metrics, compare_runs(args.reader, args.compare))
     for name, m in metrics["files"].items():
         extra = f" NoAns abstained {m['NoAns_abstained']:.1f}%" if "NoAns_abstained" in m else ""
         print(f"{name:50s} EM {m['exact']:.2f} F1 {m['f1']:.2f}{extra}")
@@ -101,10 +103,33 @@ def _metrics(run: EvalRun, exs: list) -> dict:
     return m
 
 
-def write_card(folder: Path, metrics: dict) -> None:
+def compare_runs(shipped: Path, others: list[Path]) -> str:
+    """A Markdown table of full training runs: this reader and earlier ones, each at its own threshold."""
+    if not others:
+        return ""
+    lines = [
+        "Full runs, each measured by this script at its own calibrated threshold:",
+        "",
+        "| run | answerable / synthetic unanswerable questions | train hours | v1.1 F1 | v1.1 F1 at its own best threshold | v2.0 F1 | unanswerable abstained % |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for folder in [*others, shipped]:
+        info = json.loads((folder / "training.json").read_text())
+        m = json.loads((folder / "metrics.json").read_text())["files"]
+        label = "this reader" if folder == shipped else info.get("label", folder.name)
+        data = info["data"]
+        lines.append(
+            f"| {label} | {data['answerable_questions']} / {data['synthetic_unanswerable']} | {info['train_seconds'] / 3600:.2f} | "
+            f"{m['squad_v1.1_DEV']['f1']:.1f} | {m['squad_v1.1_DEV']['best_f1_on_this_file']:.1f} | "
+            f"{m['squad_v2.0_DEV']['f1']:.1f} | {m['squad_v2.0_DEV']['NoAns_abstained']:.1f} |"
+        )
+    return "\n".join(lines) + "\n\n"
+
+
+def write_card(folder: Path, metrics: dict, comparison: str = "") -> None:
     """The model card, from training.json, metrics.json and (if present) ablations.md."""
     info = json.loads((folder / "training.json").read_text()) if (folder / "training.json").exists() else {}
-    ablations = (folder / "ablations.md").read_text() if (folder / "ablations.md").exists() else "_Not measured yet._\n"
+    ablations = comparison + ((folder / "ablations.md").read_text() if (folder / "ablations.md").exists() else "")
     cal = metrics["calibration"]
     rows = "\n".join(
         f"| {name} | {m['total']:.0f} | {m['exact']:.2f} | {m['f1']:.2f} | "

@@ -82,6 +82,13 @@ def test_bad_questions_get_a_message_not_an_error(bot, question, message):
     assert isinstance(a, Answer) and a.abstained and message in a.message and a.text == ""
 
 
+@pytest.mark.parametrize("question", ["习近平说了什么？", "Qu'a dit Xi à propos de la Corée ?", "What did Xi say? \U0001f914\U0001f1f0\U0001f1f7", "Wh\u0000at d\u001bid Xi say?"])
+def test_other_languages_emoji_and_control_characters_get_an_answer_or_abstention(bot, question):
+    a = bot.ask(question)
+    assert isinstance(a, Answer) and (a.text or a.abstained)
+    assert "\u0000" not in a.question and "\u001b" not in a.question
+
+
 def test_greeting_lists_documents_without_sources(bot):
     a = bot.ask("Hello!")
     assert "000_1d6ad4e23a77a5e2.txt" in a.message and a.source == "" and not a.alternatives
