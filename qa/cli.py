@@ -127,7 +127,12 @@ def documents_cmd(ctx: click.Context) -> None:
 @click.pass_context
 def ask_cmd(ctx: click.Context, question: str, as_json: bool) -> None:
     """Answer one question."""
-    answer = _bot(ctx).ask(question)
+    from qa.read import ReaderLoadError
+
+    try:
+        answer = _bot(ctx).ask(question)
+    except ReaderLoadError as err:
+        raise QAError(str(err)) from None
     if as_json:
         click.echo(json.dumps(answer_to_dict(answer), ensure_ascii=False, indent=2))
     else:
@@ -167,8 +172,13 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None, share: boo
     from qa.app import serve
 
     extra = {"host": host, "port": port, "share": share, "auth": auth, "uploads": False if no_uploads else None}
+    from qa.read import ReaderLoadError
+
     bot = _bot(ctx, **{k: v for k, v in extra.items() if v is not None})
-    serve(bot)
+    try:
+        serve(bot)
+    except (ReaderLoadError, OSError) as err:
+        raise QAError(str(err)) from None
 
 
 @cli.command("eval")
@@ -210,7 +220,7 @@ def eval_cmd(ctx: click.Context, file: Path, mode: str, predictions: Path | None
 @click.option("--max-length", type=int, default=None, help="Tokens per training window (default 192).")
 @click.option("--batch-size", type=int, default=None, help="Windows per step (default 32).")
 @click.option("--lr", "learning_rate", type=float, default=None, help="Peak learning rate (default 1e-4).")
-@click.option("--unanswerable", "unanswerable_ratio", type=float, default=None, help="Synthetic unanswerable questions per answerable one (default 0.4).")
+@click.option("--unanswerable", "unanswerable_ratio", type=float, default=None, help="Synthetic unanswerable questions per answerable one (default 0.35).")
 @click.option("--question-edits", "question_edit_share", type=float, default=None, help="Share of those made by editing the question: entity swap, antonym, negation (default 0.6).")
 @click.option("--max-examples", type=int, default=None, help="Use only this many answerable questions (quick trials).")
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default=None, help="auto: bf16 where the processor supports it.")
@@ -218,8 +228,8 @@ def eval_cmd(ctx: click.Context, file: Path, mode: str, predictions: Path | None
 def train_reader_cmd(data_dir: Path, output_dir: Path, work_dir: Path, **options: Any) -> None:
     """Train the extractive reader from the packaged MiniLM encoder.
 
-    The defaults are the recipe of the shipped reader: SQuAD v1.1 train (75k questions),
-    TyDi QA English, some SQuAD-Shifts and COVID-QA, plus synthetic unanswerable questions
+    The defaults are the recipe of the shipped reader: SQuAD v1.1 train (76k questions),
+    some TyDi QA English and SQuAD-Shifts, COVID-QA, plus synthetic unanswerable questions
     (edited questions, paragraphs without the answer), one pass at 192 tokens, bf16 on a CPU
     that has it. About 2 hours on 2 cores; uses a GPU when
     one is present. Stop it any time: the same command resumes from the last checkpoint

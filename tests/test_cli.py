@@ -69,3 +69,10 @@ def test_index_ask_documents_remove_and_damage(tmp_path):
     fixed = run("--index", idx, "index", "--rebuild")
     assert fixed.exit_code == 0 and "recovered" in fixed.output
     assert run("--index", idx, "ask", "What did Xi say?").exit_code == 0
+
+
+@pytest.mark.slow
+def test_missing_reader_folder_is_a_message(tmp_path):
+    result = run("--index", str(tmp_path / "i"), "--reader", str(tmp_path / "no-model"), "ask", "What did Xi say?",
+                 env={"QA_SEED_DIR": str(tmp_path / "none")})
+    assert result.exit_code == 1 and "no reader model" in result.output and "Traceback" not in result.output
