@@ -58,7 +58,7 @@ class Settings:
     threshold: float | None = None
     alternatives_within: float = 0.6
     max_alternatives: int = 3
-    approximate_above: int = 50_000
+    approximate_above: int = 200_000
     max_question_chars: int = 2000
     max_upload_mb: int = 20
     uploads: bool = True

@@ -70,7 +70,7 @@ class FaissStore:
         approximate_above: Passage count above which HNSW replaces exact search.
     """
 
-    def __init__(self, path: str | Path, build_info: dict[str, Any], approximate_above: int = 50_000) -> None:
+    def __init__(self, path: str | Path, build_info: dict[str, Any], approximate_above: int = 200_000) -> None:
         import numpy as np
 
         self.path = Path(path)
@@ -90,7 +90,7 @@ class FaissStore:
         return (Path(path) / "CURRENT").exists()
 
     @classmethod
-    def load(cls, path: str | Path, build_info: dict[str, Any], approximate_above: int = 50_000) -> "FaissStore":
+    def load(cls, path: str | Path, build_info: dict[str, Any], approximate_above: int = 200_000) -> "FaissStore":
         """Open a saved index.
 
         Raises:
@@ -129,7 +129,7 @@ class FaissStore:
         return store
 
     @classmethod
-    def recover(cls, path: str | Path, build_info: dict[str, Any], approximate_above: int = 50_000) -> "FaissStore | None":
+    def recover(cls, path: str | Path, build_info: dict[str, Any], approximate_above: int = 200_000) -> "FaissStore | None":
         """The newest generation in `path` that loads, made current again; None if none does."""
         path = Path(path)
         for gen in sorted((p for p in path.glob("gen-*") if p.is_dir()), reverse=True):
