@@ -170,7 +170,8 @@ It reads a question and a passage and points at the answer span, or at its first
 - **Base model**: {info.get('base_model', 'sentence-transformers/all-MiniLM-L6-v2')}: 6 layers, 384 wide,
   uncased word pieces; Apache-2.0. A span head (384 -> 2) was added and everything but the word-piece
   table was fine-tuned.
-- **Weights**: fp16 safetensors; about 45 MB. Loaded in fp32 on the CPU.
+- **Weights**: fp16 safetensors; about 45 MB. Run in fp32, or in bf16 on CPUs with bf16 units
+  (`reader_precision`).
 - **Trained**: {info.get('finished', '?')}, {info.get('train_seconds', 0) / 3600:.2f} h on {info.get('device', '?')} in {info.get('precision', '?')},
   with `qa train-reader` (defaults = this recipe).
 
