@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
+from qa.index import APPROXIMATE_ABOVE
+
 
 class SettingsError(ValueError):
     """A setting has an unknown name or a bad value."""
@@ -58,7 +60,7 @@ class Settings:
     threshold: float | None = None
     alternatives_within: float = 0.6
     max_alternatives: int = 3
-    approximate_above: int = 200_000
+    approximate_above: int = APPROXIMATE_ABOVE
     max_question_chars: int = 2000
     max_upload_mb: int = 20
     uploads: bool = True
