@@ -110,36 +110,48 @@ def _proc_status_mb(pid: int, field: str) -> float:
     return float("nan")
 
 
-def serve_start_seconds(index_dir: Path, seeds: Path, timeout: float) -> tuple[float, float]:
-    """Seconds from launching `qa serve` to the page answering HTTP 200 on 127.0.0.1, and the
-    server's peak resident memory (MB) by then."""
+def start_server(index_dir: Path, seeds: Path, timeout: float, log: Path) -> tuple[subprocess.Popen, str, float]:
+    """`qa serve` on a free 127.0.0.1 port over `index_dir` (built from `seeds` if empty), its
+    output in `log`. Returns the process, its URL and the seconds until the page answered HTTP 200."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
     env.update(QA_INDEX_DIR=str(index_dir), QA_SEED_DIR=str(seeds), QA_HOST="127.0.0.1", QA_PORT=str(port),
-               GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+               QA_SHARE="false", GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     url = f"http://127.0.0.1:{port}/"
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "qa", "serve"], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        while time.perf_counter() - started < timeout:
-            if proc.poll() is not None:
-                raise RuntimeError(f"qa serve exited with {proc.returncode}: {proc.stderr.read()[-2000:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as reply:
-                    if reply.status == 200:
-                        return time.perf_counter() - started, _proc_status_mb(proc.pid, "VmHWM")
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"qa serve was not ready after {timeout:.0f} s")
-    finally:
-        proc.terminate()
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "qa", "serve"], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    while time.perf_counter() - started < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError(f"qa serve exited with {proc.returncode}: {log.read_text()[-2000:]}")
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                if reply.status == 200:
+                    return proc, url, time.perf_counter() - started
+        except OSError:
+            pass
+        time.sleep(0.1)
+    stop_server(proc)
+    raise RuntimeError(f"qa serve was not ready after {timeout:.0f} s; see {log}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def serve_start_seconds(index_dir: Path, seeds: Path, timeout: float) -> tuple[float, float]:
+    """Seconds from launching `qa serve` to the page answering HTTP 200 on 127.0.0.1, and the
+    server's peak resident memory (MB) by then."""
+    proc, _, seconds = start_server(index_dir, seeds, timeout, index_dir.parent / "server.log")
+    try:
+        return seconds, _proc_status_mb(proc.pid, "VmHWM")
+    finally:
+        stop_server(proc)
 
 
 def main() -> None:

@@ -25,13 +25,13 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import QUESTIONS, free_port, percentile  # noqa: E402
+import bench  # noqa: E402
+from bench import QUESTIONS, percentile  # noqa: E402
 
 _real_connect = socket.socket.connect
 BLOCKED: list[str] = []  # non-loopback addresses something in this process tried to reach
@@ -115,26 +115,12 @@ def pid_listening_on(port: int) -> int | None:
 
 def start_server(index_dir: Path, timeout: float) -> tuple[subprocess.Popen, str]:
     """`qa serve` on a free 127.0.0.1 port over `index_dir` (built from seeds/ if empty)."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-    env.update(QA_INDEX_DIR=str(index_dir), QA_SEED_DIR=str(ROOT / "seeds"), QA_HOST="127.0.0.1", QA_PORT=str(port),
-               QA_SHARE="false", GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    log = open(index_dir.parent / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "qa", "serve"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        if proc.poll() is not None:
-            raise SystemExit(f"qa serve exited with {proc.returncode}; see {log.name}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as reply:
-                if reply.status == 200:
-                    print(f"server ready at {url} in {time.perf_counter() - started:.1f} s (pid {proc.pid})", flush=True)
-                    return proc, url
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit(f"qa serve was not ready after {timeout:.0f} s")
+    try:
+        proc, url, seconds = bench.start_server(index_dir, ROOT / "seeds", timeout, index_dir.parent / "server.log")
+    except RuntimeError as err:
+        raise SystemExit(str(err)) from None
+    print(f"server ready at {url} in {seconds:.1f} s (pid {proc.pid})", flush=True)
+    return proc, url
 
 
 def main() -> None:
