@@ -15,7 +15,7 @@ default: steadier latencies on a shared machine). Recall@10 is against exact sea
 chatbot calls it.
 
 Stores: faiss-flat (FaissStore, exact), faiss-hnsw (FaissStore above `approximate_above`, the
-HNSW of qa.index.build_faiss), milvus-lite (MilvusStore on a Milvus Lite file, FLAT index),
+HNSW of qa.store.faiss_store.build_faiss), milvus-lite (MilvusStore on a Milvus Lite file, FLAT index),
 milvus-lite-hnsw (the same with an HNSW index).
 """
 
@@ -76,10 +76,10 @@ def synthetic(n: int, queries: int, seed: int = 0):
 
 def open_store(kind: str, folder: Path):
     if kind.startswith("faiss"):
-        from qa.index import FaissStore
+        from qa.store.faiss_store import FaissStore
 
         return FaissStore(folder / "index", INFO, approximate_above=0 if kind == "faiss-hnsw" else 10**12)
-    from qa.milvus_store import MilvusStore
+    from qa.store.milvus_store import MilvusStore
 
     return MilvusStore(str(folder / "qa.db"), INFO, index_type="HNSW" if kind.endswith("hnsw") else "FLAT")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from qa.calibrate import Calibration
-from qa.squad import normalize_answer
+from qa.calibration import Calibration
+from qa.text import normalize_answer
 from qa.text import sentence_around
 from qa.types import Answer, Chunk, Hit, Span
 

@@ -192,7 +192,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from qa.chatbot import Chatbot
     from qa.config import SettingsError, load_settings
-    from qa.index import StoreError
+    from qa.store.base import StoreError
     from qa.read import ReaderLoadError
 
     try:

@@ -96,8 +96,8 @@ class Chatbot:
 
     def open(self, rebuild: bool = False) -> None:
         """Open the store; build it from `seed_dir` if it is empty, re-index if it was built otherwise."""
-        from qa.index import IndexMismatchError
-        from qa.stores import open_store
+        from qa.store.base import IndexMismatchError
+        from qa.store import open_store
 
         with self._write_lock, self._file_lock():
             docs: list[Document] = []
@@ -125,7 +125,7 @@ class Chatbot:
         store = self.store
         stale = getattr(store, "is_stale", None)
         if stale is not None and stale():
-            from qa.stores import open_store
+            from qa.store import open_store
 
             store = open_store(self.settings, self.build_info())
             self._store = store
@@ -225,7 +225,7 @@ class Chatbot:
     @property
     def calibration(self) -> Any:
         if self._calibration is None:
-            from qa.calibrate import Calibration
+            from qa.calibration import Calibration
 
             self.reader.warm_up()
             self._calibration = Calibration.load(self.reader.model_path / "calibration.json")

@@ -18,7 +18,7 @@ class QAError(click.ClickException):
 
 def _bot(ctx: click.Context, **extra: Any) -> Any:
     from qa.chatbot import Chatbot
-    from qa.index import StoreError
+    from qa.store.base import StoreError
     from qa.read import ReaderLoadError
 
     opts = {**ctx.obj, **extra}
@@ -94,7 +94,8 @@ def _rebuild(ctx: click.Context) -> None:
     or else rebuilt from the seed folder."""
     from qa.chatbot import Chatbot
     from qa.config import load_settings
-    from qa.index import FaissStore, IndexCorruptError
+    from qa.store.base import IndexCorruptError
+    from qa.store.faiss_store import FaissStore
 
     settings = load_settings(**ctx.obj)
     bot = Chatbot(settings)
@@ -201,8 +202,8 @@ def eval_cmd(ctx: click.Context, file: Path, mode: str, predictions: Path | None
     Prints EM, F1, HasAns EM/F1, NoAns accuracy, retrieval recall (e2e), latency p50/p95 and
     the calibration error of the confidence.
     """
-    from qa.eval_cli import run_eval
-    from qa.squad import SquadFormatError
+    from qa.eval.run import run_eval
+    from qa.eval.squad import SquadFormatError
 
     try:
         run_eval(ctx.obj, file, mode, predictions, as_json, report, limit, calibrate_out, part)
@@ -235,7 +236,7 @@ def train_reader_cmd(data_dir: Path, output_dir: Path, work_dir: Path, **options
     one is present. Stop it any time: the same command resumes from the last checkpoint
     (every 10 minutes). Then run `qa eval` on the DEV files to measure and calibrate it.
     """
-    from qa.train import TrainConfig, train_reader
+    from qa.train.loop import TrainConfig, train_reader
 
     given = {k: v for k, v in options.items() if v is not None}
     try:

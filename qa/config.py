@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
-from qa.index import APPROXIMATE_ABOVE
+from qa.store.base import APPROXIMATE_ABOVE
 
 
 class SettingsError(ValueError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 
 # A sentence ends at . ! ? (possibly followed by closing quotes or brackets) before white space
 # and a capital, digit, quote or bracket; a line break always ends one.
@@ -85,3 +86,14 @@ def _opens_quote(segment: str) -> str:
         i = segment.find('"')
         return "open" if i == 0 or segment[i - 1].isspace() else "close"
     return ""
+
+
+# The official SQuAD answer normalisation: answers that normalise alike are the same answer.
+_ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
+_PUNCT = set(string.punctuation)
+
+
+def normalize_answer(text: str) -> str:
+    """Lower text and remove punctuation, articles and extra white space (official SQuAD)."""
+    text = "".join(ch for ch in text.lower() if ch not in _PUNCT)
+    return " ".join(_ARTICLES.sub(" ", text).split())

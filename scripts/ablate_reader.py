@@ -22,11 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.calibrate import Calibration, best_threshold, threshold_curve  # noqa: E402
-from qa.evaluate import run_reader  # noqa: E402
+from qa.eval.calibrate import Calibration, best_threshold, threshold_curve  # noqa: E402
+from qa.eval.evaluate import run_reader  # noqa: E402
 from qa.read import Reader  # noqa: E402
-from qa.squad import load_squad, squad_metrics  # noqa: E402
-from qa.train import TrainConfig, train_reader  # noqa: E402
+from qa.eval.squad import load_squad, squad_metrics  # noqa: E402
+from qa.train.loop import TrainConfig, train_reader  # noqa: E402
 
 VARIANTS = {
     "recipe (as shipped, scaled down)": {},

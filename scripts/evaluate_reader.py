@@ -25,11 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.calibrate import Calibration  # noqa: E402
-from qa.eval_cli import select_part  # noqa: E402
-from qa.evaluate import EvalRun, QuestionResult, fit_calibration, run_reader, summarize  # noqa: E402
+from qa.calibration import Calibration  # noqa: E402
+from qa.eval.run import select_part  # noqa: E402
+from qa.eval.evaluate import EvalRun, QuestionResult, fit_calibration, run_reader, summarize  # noqa: E402
 from qa.read import SHIPPED_READER, Reader  # noqa: E402
-from qa.squad import load_squad  # noqa: E402
+from qa.eval.squad import load_squad  # noqa: E402
 
 FILES = {
     "squad_v1.1_DEV": "squad_v1.1_DEV_minus_heldout.json",

@@ -30,7 +30,7 @@ def measure(steps: int, batch: int, length: int, bf16: bool = True, attn: str = 
     from transformers import AutoModelForQuestionAnswering
     from transformers.utils import logging
 
-    from qa.train import packaged_encoder_path
+    from qa.train.loop import packaged_encoder_path
 
     logging.set_verbosity_error()
     logging.disable_progress_bar()

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from qa.calibrate import Calibration, best_threshold, expected_calibration_error, fit_platt, threshold_curve
+from qa.eval.calibrate import Calibration, best_threshold, expected_calibration_error, fit_platt, threshold_curve
 
 
 def test_threshold_curve_by_hand():

@@ -6,7 +6,7 @@ import pytest
 
 from qa.chatbot import Chatbot
 from qa.config import Settings
-from qa.index import FaissStore
+from qa.store.faiss_store import FaissStore
 from qa.read import Reader, ReaderSettings
 from qa.types import Answer
 from tests.conftest import ROOT, HashEmbedder

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from qa.chunk import chunk_document, whitespace_counter
-from qa.index import FaissStore, IndexCorruptError, IndexMismatchError, build_faiss
+from qa.store.faiss_store import FaissStore, IndexCorruptError, IndexMismatchError, build_faiss
 from qa.types import Document, content_id
 from tests.conftest import ROOT, HashEmbedder
 
@@ -99,7 +99,7 @@ def test_damaged_index_gives_a_clear_message(tmp_path, damage):
 KILLER = textwrap.dedent("""
     import os, signal, sys
     sys.path[:0] = [{root!r}]
-    import qa.index as index
+    import qa.store.faiss_store as index
     from tests.test_index import FaissStore, INFO, fill, make_docs
     store = index.FaissStore.load({path!r}, INFO)
     fill(store, make_docs({{"new.txt": "A brand new document about volcanoes erupting."}}))

@@ -11,7 +11,7 @@ pytest.importorskip("ray")
 
 from qa.chatbot import Chatbot  # noqa: E402
 from qa.config import Settings  # noqa: E402
-from qa.index import FaissStore  # noqa: E402
+from qa.store.faiss_store import FaissStore  # noqa: E402
 from qa.ray_ingest import index_with_ray  # noqa: E402
 from tests.conftest import HashEmbedder  # noqa: E402
 

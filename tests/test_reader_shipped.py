@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.calibrate import Calibration
+from qa.calibration import Calibration
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from qa.squad import SquadExample, SquadFormatError, f1_score, load_squad, normalize_answer, squad_metrics
+from qa.eval.squad import SquadExample, SquadFormatError, f1_score, load_squad, normalize_answer, squad_metrics
 
 
 def ex(qid, answers):

@@ -6,8 +6,8 @@ import pytest
 
 from qa.chunk import chunk_document, whitespace_counter
 from qa.config import Settings
-from qa.index import IndexMismatchError
-from qa.stores import open_store
+from qa.store.base import IndexMismatchError
+from qa.store import open_store
 from qa.types import Document, content_id
 from tests.conftest import ROOT, HashEmbedder
 
@@ -185,7 +185,7 @@ def test_the_chatbot_answers_the_same_from_milvus_and_faiss(tmp_path, seed_bot, 
 
 @pytest.mark.slow
 def test_e2e_eval_runs_on_a_milvus_store(tmp_path, monkeypatch, shipped_reader, real_embedder):
-    from qa.eval_cli import run_eval
+    from qa.eval.run import run_eval
 
     monkeypatch.setattr("qa.embed.Embedder", lambda *a, **k: real_embedder)
     monkeypatch.setattr("qa.read.Reader", lambda *a, **k: shipped_reader)

@@ -9,8 +9,8 @@ from typing import Any, Sequence
 
 import click
 
-from qa.evaluate import EvalRun, QuestionResult, fit_calibration, run_reader, summarize, _result
-from qa.squad import SquadExample, load_squad, normalize_answer
+from qa.eval.evaluate import EvalRun, QuestionResult, fit_calibration, run_reader, summarize, _result
+from qa.eval.squad import SquadExample, load_squad, normalize_answer
 
 
 def select_part(examples: list[SquadExample], part: str | None) -> list[SquadExample]:
@@ -102,7 +102,7 @@ def run_eval(
     if predictions:
         predictions.write_text(json.dumps(run.predictions(), ensure_ascii=False, indent=1))
     if report:
-        from qa.report import write_report
+        from qa.eval.report import write_report
 
         write_report(report, summary, run.calibration)
     _print(summary, as_json)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from qa.squad import SquadExample, load_squad, normalize_answer
+from qa.eval.squad import SquadExample, load_squad, normalize_answer
 
 # Rough sentence ends: ., ! or ? (maybe closing a quote or bracket) then white space.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)\]]*\s+")

@@ -102,7 +102,7 @@ def packaged_encoder_path() -> str:
 
 def build_features(cfg: TrainConfig, tokenizer: Any, log: Any = print) -> tuple[list, dict[str, Any]]:
     """Load, make unanswerables, tokenise: the deterministic training set of `cfg`."""
-    from qa.train_data import load_training_examples, make_unanswerable, tokenize_examples
+    from qa.train.data import load_training_examples, make_unanswerable, tokenize_examples
 
     paths = [Path(cfg.data_dir) / f"{stem}.json" for stem in cfg.files]
     missing = [str(p) for p in paths if not p.exists()]
@@ -176,7 +176,7 @@ def train_reader(cfg: TrainConfig, log: Any = print) -> Path:
     from transformers.utils import logging as hf_logging
 
     from qa.read import bf16_is_fast
-    from qa.train_data import length_bucketed_batches
+    from qa.train.data import length_bucketed_batches
 
     hf_logging.set_verbosity_error()
     started = time.time()

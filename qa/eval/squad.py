@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from qa.text import normalize_answer
+
 
 class SquadFormatError(ValueError):
     """A file is not in the SQuAD v1.1/v2.0 JSON format."""
@@ -96,16 +98,6 @@ def _parse_question(qa: object, context: str, title: str, paragraph: int, where:
 
 
 # --- official scoring -------------------------------------------------------
-
-_ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
-_PUNCT = set(string.punctuation)
-
-
-def normalize_answer(text: str) -> str:
-    """Lower text and remove punctuation, articles and extra white space (official SQuAD)."""
-    text = "".join(ch for ch in text.lower() if ch not in _PUNCT)
-    return " ".join(_ARTICLES.sub(" ", text).split())
-
 
 def exact_match(prediction: str, gold: str) -> float:
     return float(normalize_answer(prediction) == normalize_answer(gold))

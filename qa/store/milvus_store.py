@@ -4,7 +4,7 @@ Two collections per store (names start with `collection`, "qa" by default):
 
     qa_chunks      one row per passage: id, doc_id, source, text, char_start, char_end, the dense
                    `vector` and `sparse`, the BM25 vector Milvus computes from `text` (a BM25
-                   Function over an analyzer that splits like `qa.index.keyword_tokens`)
+                   Function over an analyzer that splits like `qa.store.faiss_store.keyword_tokens`)
     qa_documents   the documents' text in parts of at most 16,000 characters (Milvus strings
                    are limited to 65,535 bytes), so `documents` survives a restart and the
                    index can be rebuilt alone; plus one row holding the build info (embedder,
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-from qa.index import IndexCorruptError, IndexMismatchError, StoreError, keyword_tokens
+from qa.store.base import IndexCorruptError, IndexMismatchError, StoreError, keyword_tokens
 from qa.types import Chunk, Document, Hit
 
 FORMAT = 1
@@ -177,7 +177,7 @@ class MilvusStore:
     def _create_collections(self) -> None:
         from pymilvus import DataType, Function, FunctionType
 
-        from qa.index import STOPWORDS
+        from qa.store.base import STOPWORDS
 
         analyzer = {"tokenizer": "standard", "filter": ["lowercase", {"type": "stop", "stop_words": sorted(STOPWORDS)}]}
         schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)

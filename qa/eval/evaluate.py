@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from qa.calibrate import Calibration, best_threshold, expected_calibration_error, threshold_curve
-from qa.squad import SquadExample, score_prediction, squad_metrics
+from qa.eval.calibrate import Calibration, best_threshold, expected_calibration_error, threshold_curve
+from qa.eval.squad import SquadExample, score_prediction, squad_metrics
 
 # An answer counts as right for calibration when its F1 against the gold is at least this.
 RIGHT_F1 = 0.5
@@ -106,7 +106,7 @@ def is_right(r: QuestionResult) -> bool:
 
 def fit_calibration(results: Sequence[QuestionResult], source: str) -> Calibration:
     """Fit the score-to-probability map and pick the threshold of best F1 on these results."""
-    from qa.calibrate import fit_platt
+    from qa.eval.calibrate import fit_platt
 
     finite = [r for r in results if r.score != float("-inf")]
     a, b = fit_platt([r.score for r in finite], [is_right(r) for r in finite])

@@ -1,7 +1,7 @@
 """Open the passage store named by the `store` setting (a URI).
 
 A store keeps documents, their passages and the passages' vectors. What the chatbot uses
-(`qa.index.FaissStore` is the reference implementation):
+(`qa.store.faiss_store.FaissStore` is the reference implementation):
 
     documents: dict[str, Document]           the indexed documents by id
     count() -> int                           number of passages
@@ -16,8 +16,8 @@ A store keeps documents, their passages and the passages' vectors. What the chat
 
 Stores by URI:
 
-    index, faiss://index              FAISS files in a folder (`qa.index.FaissStore`)
-    milvus://index/qa.db              Milvus Lite, embedded, in that file (`qa.milvus_store`)
+    index, faiss://index              FAISS files in a folder (`qa.store.faiss_store.FaissStore`)
+    milvus://index/qa.db              Milvus Lite, embedded, in that file (`qa.store.milvus_store`)
     http://host:19530, https://...    a Milvus server or cluster
 
 A Milvus URI may end in `?collection=NAME` (collections NAME_chunks and NAME_documents;
@@ -27,9 +27,10 @@ default for Milvus Lite, AUTOINDEX for a server).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qa.config import Settings
+if TYPE_CHECKING:  # qa.config imports qa.store.base: no import cycle at run time
+    from qa.config import Settings
 
 
 def open_store(settings: Settings, build_info: dict[str, Any], fresh: bool = False) -> Any:
@@ -43,12 +44,12 @@ def open_store(settings: Settings, build_info: dict[str, Any], fresh: bool = Fal
     """
     uri = settings.store_uri
     if uri.startswith(("milvus://", "http://", "https://")):
-        from qa.milvus_store import MilvusStore, parse_milvus_uri
+        from qa.store.milvus_store import MilvusStore, parse_milvus_uri
 
         address, options = parse_milvus_uri(uri)
         return MilvusStore(address, build_info, options.get("collection", "qa"), options.get("index", ""), fresh=fresh)
 
-    from qa.index import FaissStore
+    from qa.store.faiss_store import FaissStore
 
     path = uri[len("faiss://"):] if uri.startswith("faiss://") else uri
     if "://" in path:
