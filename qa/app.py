@@ -52,6 +52,8 @@ def build_app(bot: Any) -> Any:
     settings = bot.settings
 
     def ask(message: str, chat: list[dict[str, str]], turns: list[tuple[str, Any]]):
+        from qa.conversation import remember
+
         chat = list(chat or [])
         turns = list(turns or [])
         message = message if isinstance(message, str) else ""
@@ -61,9 +63,7 @@ def build_app(bot: Any) -> Any:
         try:
             answer = bot.ask(message, history=turns)
             reply = render_answer(answer, message)
-            if answer.text or answer.message.startswith("The documents don't say"):
-                turns.append((message, answer))
-                turns = turns[-6:]
+            turns = remember(turns, message, answer)
         except Exception:  # the page must keep working whatever happens
             log.exception("question failed")
             reply = escape("Sorry, something went wrong while answering. Please try again or rephrase the question.")

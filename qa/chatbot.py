@@ -256,19 +256,20 @@ class Chatbot:
                 follow-ups such as "What did he say then?".
 
         Returns:
-            The answer; `abstained` is set when the documents don't say, and `message` holds a
-            reply that is not an answer (empty question, greeting, help).
+            The answer. Its `kind` says what it is: "answer"; "abstain" when the documents don't
+            say; "small_talk" or "problem" (empty question, greeting, help), with the reply in
+            `message`.
         """
         from qa.conversation import check_question, clean_question
 
         question = clean_question(question) if isinstance(question, str) else ""
         problem = check_question(question, self.settings.max_question_chars)
         if problem:
-            return Answer(text="", score=0.0, abstained=True, question=question, message=problem)
+            return Answer(text="", score=0.0, abstained=True, question=question, message=problem, kind="problem")
         store = self._latest_store()
         reply = self.conversation.reply_to_non_question(question, store.documents.values())
         if reply is not None:
-            return Answer(text="", score=0.0, abstained=True, question=question, message=reply)
+            return Answer(text="", score=0.0, abstained=True, question=question, message=reply, kind="small_talk")
         understood = self.conversation.rewrite(question, history)
         exclude = given_answers(history) if _ELSE.search(understood) else []
         return self.answer(understood, store, exclude)

@@ -144,6 +144,8 @@ def ask_cmd(ctx: click.Context, question: str, as_json: bool) -> None:
 @click.pass_context
 def chat_cmd(ctx: click.Context) -> None:
     """Chat in the terminal (follow-up questions understood; Ctrl-D to leave)."""
+    from qa.conversation import remember
+
     bot = _bot(ctx)
     history: list = []
     click.echo(f"{len(bot.documents())} document(s) indexed. Ask a question (Ctrl-D to leave).")
@@ -157,8 +159,7 @@ def chat_cmd(ctx: click.Context) -> None:
         if answer.question and answer.question != " ".join(question.split()):
             click.echo(f"(understood as: {answer.question})")
         click.echo(format_answer(answer))
-        if answer.text or (answer.abstained and not answer.message.startswith(("Please", "That question", "I couldn"))):
-            history.append((question, answer))
+        history = remember(history, question, answer)
 
 
 @cli.command("serve")
