@@ -274,24 +274,50 @@ class Chatbot:
         exclude = given_answers(history) if _ELSE.search(understood) else []
         return self.answer(understood, store, exclude)
 
-    def answer(self, question: str, store: Any = None, exclude: Sequence[tuple[str, int, int]] = ()) -> Answer:
-        """Retrieve, read and assemble, for a self-contained question.
+    def candidates(self, question: str, store: Any = None) -> Any:
+        """Retrieve, read and merge, for a self-contained question; nothing is decided yet.
+
+        The evaluation (`qa eval --mode e2e`) measures exactly this step.
 
         Args:
             question: The question.
             store: The store to search (default: the current one).
-            exclude: (document id, start, end) of answers not to give again.
+
+        Returns:
+            A `qa.answer.Reading`: the passages read and the candidates, best first.
         """
-        from qa.answer import assemble_answer
+        from qa.answer import Reading, merge_candidates
         from qa.retrieve import Retriever
 
         s = self.settings
         retriever = Retriever(store or self.store, self.embedder, s.candidates, s.rrf_k)
         hits = retriever.retrieve(question, s.top_k)
         spans = self.reader.read(question, [h.chunk.text for h in hits]) if hits else []
-        return assemble_answer(
-            question, hits, spans, self.calibration, s.threshold, s.alternatives_within, s.max_alternatives, exclude
-        )
+        return Reading(question, tuple(hits), tuple(merge_candidates(hits, spans, self.calibration)))
+
+    def decide(self, reading: Any, exclude: Sequence[tuple[str, int, int]] = ()) -> Answer:
+        """The answer from a `Reading`: the best candidate with close alternatives, or an abstention.
+
+        Args:
+            reading: What `candidates` found.
+            exclude: (document id, start, end) of answers not to give again.
+        """
+        from qa.answer import decide_answer
+
+        s = self.settings
+        cut = self.calibration.threshold if s.threshold is None else s.threshold
+        return decide_answer(reading, cut, s.alternatives_within, s.max_alternatives, exclude)
+
+    def answer(self, question: str, store: Any = None, exclude: Sequence[tuple[str, int, int]] = ()) -> Answer:
+        """Candidates, then decide, for a self-contained question (what `ask` does after
+        understanding the question).
+
+        Args:
+            question: The question.
+            store: The store to search (default: the current one).
+            exclude: (document id, start, end) of answers not to give again.
+        """
+        return self.decide(self.candidates(question, store), exclude)
 
 
 _ELSE = re.compile(r"\b(else|other|another|besides)\b", re.IGNORECASE)

@@ -198,7 +198,7 @@ def test_e2e_eval_runs_on_a_milvus_store(tmp_path, monkeypatch, shipped_reader, 
     ]}]}
     file = tmp_path / "tiny-squad.json"
     file.write_text(json.dumps(squad))
-    summary = run_eval({"store": f"milvus://{tmp_path}/eval.db"}, file, "e2e", None, True, None, None, None)
+    summary = run_eval({"store": f"milvus://{tmp_path}/eval.db"}, file, "e2e")
     metrics = summary["metrics"]
     assert metrics["mode"] == "e2e" and metrics["questions"] == 3
     assert {"exact", "f1", "retrieval_recall", "latency_p50_ms"} <= set(metrics)
