@@ -10,7 +10,6 @@ import ipaddress
 import logging
 import os
 import time
-from pathlib import Path
 from typing import Any
 
 from qa.render import escape, render_answer, render_documents
@@ -71,24 +70,11 @@ def build_app(bot: Any) -> Any:
         return "", chat, turns
 
     def upload(files: list[str] | None, progress: Any = gr.Progress()):
-        from qa.ingest import IngestError, load_file
-
         if not settings.uploads:
             return "Uploads are switched off on this server.", render_documents(bot.documents()), gr.update(), None
-        files = files or []
-        docs, problems = [], []
-        for i, path in enumerate(files):
-            progress((i, len(files)), desc=f"reading {Path(path).name}")
-            try:
-                docs.append(load_file(path, settings.max_upload_mb * 1024 * 1024, name=Path(path).name))
-            except IngestError as err:
-                problems.append(str(err))
-            except Exception:
-                log.exception("reading an upload failed")
-                problems.append(f"{Path(path).name}: could not be read")
         try:
-            report = bot.add_documents(docs, progress=lambda stage, frac: progress(frac, desc=stage))
-            report.problems[:0] = problems
+            # Gradio keeps each upload under its own name, so the file name is the source shown.
+            report = bot.add_paths(files or [], progress=lambda stage, frac: progress(frac, desc=stage))
             status = report.summary()
         except Exception:
             log.exception("indexing failed")

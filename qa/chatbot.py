@@ -53,13 +53,11 @@ class Chatbot:
 
     def __init__(self, settings: Settings | None = None, embedder: Any = None, reader: Any = None) -> None:
         from qa.embed import Embedder
-        from qa.read import Reader, ReaderSettings
+        from qa.read import Reader
 
         self.settings = s = settings or Settings()
         self.embedder = embedder or Embedder(s.embedder_path or None)
-        self.reader = reader or Reader(
-            s.reader_path or None, ReaderSettings(precision=s.reader_precision), threads=s.threads or None
-        )
+        self.reader = reader or Reader(s.reader_path or None, s.reader_settings(), threads=s.threads or None)
         self._store: Any = None
         self._calibration: Any = None
         self._write_lock = threading.Lock()
@@ -150,7 +148,7 @@ class Chatbot:
         """Index files and folders (.txt, .md, .html, .pdf). Refused files are reported, not raised."""
         from qa.ingest import load_paths
 
-        docs, problems = load_paths(paths, self.settings.max_upload_mb * 1024 * 1024)
+        docs, problems = load_paths(paths, self.settings.max_upload_mb * 1024 * 1024, progress)
         report = self.add_documents(docs, progress)
         report.problems[:0] = problems
         return report
