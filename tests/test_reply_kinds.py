@@ -42,13 +42,8 @@ def test_page_styles_a_reply_by_its_kind_not_its_wording():
     assert 'class="qa-note"' in render_answer(reply("problem", "That question is too long."))
 
 
-def test_chatbot_types_its_replies(tmp_path, tiny_bert, hash_embedder):
-    from qa.chatbot import Chatbot
-    from qa.config import Settings
-    from qa.read import Reader, ReaderSettings
-
-    bot = Chatbot(Settings(index_dir=str(tmp_path / "index"), seed_dir=str(tmp_path / "none")),
-                  embedder=hash_embedder, reader=Reader(tiny_bert, ReaderSettings(max_length=128, stride=32)))
+def test_chatbot_types_its_replies(make_bot):
+    bot = make_bot()
     assert bot.ask("").kind == "problem"
     assert bot.ask("!!!").kind == "problem"
     assert bot.ask("hello").kind == "small_talk"

@@ -8,7 +8,7 @@ from qa.config import Settings, SettingsError
 from qa.read import ReaderSettings, bf16_is_fast, use_bf16
 
 
-def test_reader_windows_are_settings(tmp_path, hash_embedder):
+def test_reader_windows_reach_the_reader_from_settings(tmp_path, hash_embedder):
     from qa.chatbot import Chatbot
 
     bot = Chatbot(Settings(index_dir=str(tmp_path), reader_max_length=128, reader_stride=32, reader_precision="fp32"),
