@@ -45,6 +45,9 @@ UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf"]
 
 def build_app(bot: Any) -> Any:
     """The chat page (a `gr.Blocks`) over a loaded `Chatbot`."""
+    # Longer than ~60 lines on purpose: Gradio declares a page as nested `with` blocks, and the
+    # three handlers are closures over `bot` and `settings` next to the components they update;
+    # the layout reads top to bottom as the page looks.
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 

@@ -83,12 +83,9 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.windows  # noqa: B018 - the reader's checks of precision and window lengths
-        for name in ("batch_size", "grad_accum", "max_length"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be greater than 0, not {getattr(self, name)}")
-        if self.epochs <= 0:
-            raise ValueError(f"epochs must be greater than 0, not {self.epochs}")
-
+        for name, value in (("batch_size", self.batch_size), ("grad_accum", self.grad_accum), ("epochs", self.epochs)):
+            if value <= 0:
+                raise ValueError(f"{name} must be greater than 0, not {value}")
 
     @property
     def windows(self) -> Any:
