@@ -227,7 +227,7 @@ class _ProgressBar:
 
     def update(self, done: int, total: int) -> None:
         if self.bar is None:
-            self.bar = click.progressbar(length=total, label=self.label, file=click.get_text_stream("stderr"))
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
         self.bar.update(done - self.bar.pos)
 
     def finish(self) -> None:
