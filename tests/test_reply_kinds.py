@@ -5,6 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 import qa.cli
+from qa.config import Settings
 from qa.conversation import HISTORY_TURNS, remember
 from qa.render import render_answer
 from qa.types import Answer
@@ -56,6 +57,7 @@ class RecordingBot:
 
     def __init__(self):
         self.histories = []
+        self.settings = Settings(uploads=False)
 
     def documents(self):
         return []
@@ -75,3 +77,17 @@ def test_terminal_chat_keeps_the_same_history_as_the_page(monkeypatch):
     assert result.exit_code == 0, result.output
     assert bot.histories[1] == ["Who?"] and bot.histories[2] == ["Who?"]  # the greeting is not a turn
     assert bot.histories[-1] == ["Where?", "When?", "Why?"][-HISTORY_TURNS:]
+
+
+def test_the_page_keeps_the_same_history_as_the_terminal():
+    from qa.app import build_app
+
+    bot = RecordingBot()
+    demo = build_app(bot)
+    ask = next(f.fn for f in demo.fns.values() if f.name == "ask")
+    chat, turns = [], []
+    for question in ["Who?", "hello", "Where?", "When?", "Why?", "How?"]:
+        _, chat, turns = ask(question, chat, turns)
+    assert bot.histories[1] == ["Who?"] and bot.histories[2] == ["Who?"]
+    assert bot.histories[-1] == ["Where?", "When?", "Why?"][-HISTORY_TURNS:]
+    assert len(chat) == 12 and "Please ask me something" in chat[3]["content"]
