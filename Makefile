@@ -1,5 +1,6 @@
-# qa: two commands.  `make run` opens the chat page, `make test` runs every test.
-# Both set up everything from nothing: a virtual environment in .venv, the CPU build
+# qa: `make run` opens the chat page, `make test` runs every test (what CI runs), and
+# `make check` runs the fast ones (no real models, no browser) while you work.
+# All set up everything from nothing: a virtual environment in .venv, the CPU build
 # of PyTorch (pinned: an unpinned torch pulls a multi-GB CUDA build), and the project.
 
 PYTHON ?= python3
@@ -8,13 +9,16 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 
-.PHONY: run test install index browser bench load screenshot clean
+.PHONY: run test check install index browser bench load screenshot clean
 
 run: index
 	$(BIN)/qa serve
 
 test: install browser
 	$(BIN)/python -m pytest
+
+check: install
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 install: $(STAMP)
 

@@ -3,7 +3,7 @@
     from qa import Chatbot
     bot = Chatbot.load("index")           # builds from seeds/ when index/ is missing
     a = bot.ask("What did Xi say?", history=[])
-    a.text, a.score, a.abstained, a.source, a.start, a.end, a.passage
+    a.kind, a.text, a.score, a.source, a.start, a.end, a.passage   # kind: answer, abstain, small_talk, problem
 
 Importing this package loads no model and no heavy library; they load on first use.
 """

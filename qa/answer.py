@@ -49,6 +49,21 @@ def merge_candidates(hits: Sequence[Hit], spans: Sequence[Span], calibration: Ca
     return sorted(best.values(), key=lambda c: -c.span.score)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What retrieving and reading found for one question, before any decision.
+
+    Attributes:
+        question: The question that was retrieved and read.
+        hits: The passages read, in the order given to the reader.
+        candidates: The reader's spans placed in their documents, merged, best first.
+    """
+
+    question: str
+    hits: tuple[Hit, ...]
+    candidates: tuple[Candidate, ...]
+
+
 def assemble_answer(
     question: str,
     hits: Sequence[Hit],
@@ -59,14 +74,32 @@ def assemble_answer(
     max_alternatives: int = 3,
     exclude: Sequence[tuple[str, int, int]] = (),
 ) -> Answer:
-    """The chatbot's answer from the retrieved passages and the reader's spans.
+    """The chatbot's answer from the retrieved passages and the reader's spans: merge, then decide.
 
     Args:
         question: The question as understood.
         hits: The passages that were read, in the order given to the reader.
         spans: The reader's candidates (their `passage` indexes into `hits`).
         calibration: Maps reader scores to probabilities; holds the shipped threshold.
-        threshold: Abstain when the best reader score is below this (default: the calibrated one).
+        threshold, alternatives_within, max_alternatives, exclude: as for `decide_answer`.
+    """
+    reading = Reading(question, tuple(hits), tuple(merge_candidates(hits, spans, calibration)))
+    cut = calibration.threshold if threshold is None else threshold
+    return decide_answer(reading, cut, alternatives_within, max_alternatives, exclude)
+
+
+def decide_answer(
+    reading: Reading,
+    threshold: float,
+    alternatives_within: float = 0.6,
+    max_alternatives: int = 3,
+    exclude: Sequence[tuple[str, int, int]] = (),
+) -> Answer:
+    """Answer with the best candidate and its close alternatives, or abstain.
+
+    Args:
+        reading: The merged candidates for the question.
+        threshold: Abstain when the best reader score is below this.
         alternatives_within: Other answers are listed when their probability is at least this
             share of the best one's.
         max_alternatives: Most alternatives listed.
@@ -74,16 +107,16 @@ def assemble_answer(
             overlapping them are not answered again.
 
     Returns:
-        The answer, or an abstention (`abstained=True`, empty text) when no span is good enough.
+        The answer, or an abstention (`kind="abstain"`, empty text) when no span is good enough.
     """
-    cut = calibration.threshold if threshold is None else threshold
+    question, cut = reading.question, threshold
     candidates = [
-        c for c in merge_candidates(hits, spans, calibration)
+        c for c in reading.candidates
         if not any(c.chunk.doc_id == d and c.start < e and s < c.end for d, s, e in exclude)
     ]
     if not candidates or candidates[0].span.score < cut:
         score = candidates[0].probability if candidates else 0.0
-        return Answer(text="", score=score, abstained=True, question=question, message=NOT_IN_DOCUMENTS)
+        return Answer(text="", score=score, abstained=True, question=question, message=NOT_IN_DOCUMENTS, kind="abstain")
     best = candidates[0]
     chosen = [best]
     for cand in candidates[1:]:

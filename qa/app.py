@@ -10,7 +10,6 @@ import ipaddress
 import logging
 import os
 import time
-from pathlib import Path
 from typing import Any
 
 from qa.render import escape, render_answer, render_documents
@@ -46,12 +45,17 @@ UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf"]
 
 def build_app(bot: Any) -> Any:
     """The chat page (a `gr.Blocks`) over a loaded `Chatbot`."""
+    # Longer than ~60 lines on purpose: Gradio declares a page as nested `with` blocks, and the
+    # three handlers are closures over `bot` and `settings` next to the components they update;
+    # the layout reads top to bottom as the page looks.
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 
     settings = bot.settings
 
     def ask(message: str, chat: list[dict[str, str]], turns: list[tuple[str, Any]]):
+        from qa.conversation import remember
+
         chat = list(chat or [])
         turns = list(turns or [])
         message = message if isinstance(message, str) else ""
@@ -61,9 +65,7 @@ def build_app(bot: Any) -> Any:
         try:
             answer = bot.ask(message, history=turns)
             reply = render_answer(answer, message)
-            if answer.text or answer.message.startswith("The documents don't say"):
-                turns.append((message, answer))
-                turns = turns[-6:]
+            turns = remember(turns, message, answer)
         except Exception:  # the page must keep working whatever happens
             log.exception("question failed")
             reply = escape("Sorry, something went wrong while answering. Please try again or rephrase the question.")
@@ -71,24 +73,11 @@ def build_app(bot: Any) -> Any:
         return "", chat, turns
 
     def upload(files: list[str] | None, progress: Any = gr.Progress()):
-        from qa.ingest import IngestError, load_file
-
         if not settings.uploads:
             return "Uploads are switched off on this server.", render_documents(bot.documents()), gr.update(), None
-        files = files or []
-        docs, problems = [], []
-        for i, path in enumerate(files):
-            progress((i, len(files)), desc=f"reading {Path(path).name}")
-            try:
-                docs.append(load_file(path, settings.max_upload_mb * 1024 * 1024, name=Path(path).name))
-            except IngestError as err:
-                problems.append(str(err))
-            except Exception:
-                log.exception("reading an upload failed")
-                problems.append(f"{Path(path).name}: could not be read")
         try:
-            report = bot.add_documents(docs, progress=lambda stage, frac: progress(frac, desc=stage))
-            report.problems[:0] = problems
+            # Gradio keeps each upload under its own name, so the file name is the source shown.
+            report = bot.add_paths(files or [], progress=lambda stage, frac: progress(frac, desc=stage))
             status = report.summary()
         except Exception:
             log.exception("indexing failed")

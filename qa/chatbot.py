@@ -53,13 +53,11 @@ class Chatbot:
 
     def __init__(self, settings: Settings | None = None, embedder: Any = None, reader: Any = None) -> None:
         from qa.embed import Embedder
-        from qa.read import Reader, ReaderSettings
+        from qa.read import Reader
 
         self.settings = s = settings or Settings()
         self.embedder = embedder or Embedder(s.embedder_path or None)
-        self.reader = reader or Reader(
-            s.reader_path or None, ReaderSettings(precision=s.reader_precision), threads=s.threads or None
-        )
+        self.reader = reader or Reader(s.reader_path or None, s.reader_settings(), threads=s.threads or None)
         self._store: Any = None
         self._calibration: Any = None
         self._write_lock = threading.Lock()
@@ -150,7 +148,7 @@ class Chatbot:
         """Index files and folders (.txt, .md, .html, .pdf). Refused files are reported, not raised."""
         from qa.ingest import load_paths
 
-        docs, problems = load_paths(paths, self.settings.max_upload_mb * 1024 * 1024)
+        docs, problems = load_paths(paths, self.settings.max_upload_mb * 1024 * 1024, progress)
         report = self.add_documents(docs, progress)
         report.problems[:0] = problems
         return report
@@ -256,41 +254,68 @@ class Chatbot:
                 follow-ups such as "What did he say then?".
 
         Returns:
-            The answer; `abstained` is set when the documents don't say, and `message` holds a
-            reply that is not an answer (empty question, greeting, help).
+            The answer. Its `kind` says what it is: "answer"; "abstain" when the documents don't
+            say; "small_talk" or "problem" (empty question, greeting, help), with the reply in
+            `message`.
         """
         from qa.conversation import check_question, clean_question
 
         question = clean_question(question) if isinstance(question, str) else ""
         problem = check_question(question, self.settings.max_question_chars)
         if problem:
-            return Answer(text="", score=0.0, abstained=True, question=question, message=problem)
+            return Answer(text="", score=0.0, abstained=True, question=question, message=problem, kind="problem")
         store = self._latest_store()
         reply = self.conversation.reply_to_non_question(question, store.documents.values())
         if reply is not None:
-            return Answer(text="", score=0.0, abstained=True, question=question, message=reply)
+            return Answer(text="", score=0.0, abstained=True, question=question, message=reply, kind="small_talk")
         understood = self.conversation.rewrite(question, history)
         exclude = given_answers(history) if _ELSE.search(understood) else []
         return self.answer(understood, store, exclude)
 
-    def answer(self, question: str, store: Any = None, exclude: Sequence[tuple[str, int, int]] = ()) -> Answer:
-        """Retrieve, read and assemble, for a self-contained question.
+    def candidates(self, question: str, store: Any = None) -> Any:
+        """Retrieve, read and merge, for a self-contained question; nothing is decided yet.
+
+        The evaluation (`qa eval --mode e2e`) measures exactly this step.
 
         Args:
             question: The question.
             store: The store to search (default: the current one).
-            exclude: (document id, start, end) of answers not to give again.
+
+        Returns:
+            A `qa.answer.Reading`: the passages read and the candidates, best first.
         """
-        from qa.answer import assemble_answer
+        from qa.answer import Reading, merge_candidates
         from qa.retrieve import Retriever
 
         s = self.settings
         retriever = Retriever(store or self.store, self.embedder, s.candidates, s.rrf_k)
         hits = retriever.retrieve(question, s.top_k)
         spans = self.reader.read(question, [h.chunk.text for h in hits]) if hits else []
-        return assemble_answer(
-            question, hits, spans, self.calibration, s.threshold, s.alternatives_within, s.max_alternatives, exclude
-        )
+        return Reading(question, tuple(hits), tuple(merge_candidates(hits, spans, self.calibration)))
+
+    def decide(self, reading: Any, exclude: Sequence[tuple[str, int, int]] = ()) -> Answer:
+        """The answer from a `Reading`: the best candidate with close alternatives, or an abstention.
+
+        Args:
+            reading: What `candidates` found.
+            exclude: (document id, start, end) of answers not to give again.
+        """
+        from qa.answer import decide_answer
+
+        s = self.settings
+        cut = self.calibration.threshold if s.threshold is None else s.threshold
+        return decide_answer(reading, cut, s.alternatives_within, s.max_alternatives, exclude)
+
+    def answer(self, question: str, store: Any = None, exclude: Sequence[tuple[str, int, int]] = ()) -> Answer:
+        """Candidates, then decide, for a self-contained question (what `ask` does after
+        understanding the question).
+
+        Args:
+            question: The question.
+            store: The store to search (default: the current one).
+            exclude: (document id, start, end) of answers not to give again.
+        """
+        return self.decide(self.candidates(question, store), exclude)
 
 
 _ELSE = re.compile(r"\b(else|other|another|besides)\b", re.IGNORECASE)

@@ -144,6 +144,8 @@ def ask_cmd(ctx: click.Context, question: str, as_json: bool) -> None:
 @click.pass_context
 def chat_cmd(ctx: click.Context) -> None:
     """Chat in the terminal (follow-up questions understood; Ctrl-D to leave)."""
+    from qa.conversation import remember
+
     bot = _bot(ctx)
     history: list = []
     click.echo(f"{len(bot.documents())} document(s) indexed. Ask a question (Ctrl-D to leave).")
@@ -157,8 +159,7 @@ def chat_cmd(ctx: click.Context) -> None:
         if answer.question and answer.question != " ".join(question.split()):
             click.echo(f"(understood as: {answer.question})")
         click.echo(format_answer(answer))
-        if answer.text or (answer.abstained and not answer.message.startswith(("Please", "That question", "I couldn"))):
-            history.append((question, answer))
+        history = remember(history, question, answer)
 
 
 @cli.command("serve")
@@ -205,12 +206,56 @@ def eval_cmd(ctx: click.Context, file: Path, mode: str, predictions: Path | None
     from qa.eval.run import run_eval
     from qa.eval.squad import SquadFormatError
 
+    bar = _ProgressBar(f"{mode} on {file.name}")
     try:
-        run_eval(ctx.obj, file, mode, predictions, as_json, report, limit, calibrate_out, part)
+        summary = run_eval(ctx.obj, file, mode, predictions, report, limit, calibrate_out, part, progress=bar.update)
     except SquadFormatError as err:
         raise QAError(str(err)) from None
     except (SettingsError, ValueError, OSError) as err:
         raise QAError(str(err)) from None
+    finally:
+        bar.finish()
+    click.echo(json.dumps(summary["metrics"], indent=2) if as_json else format_metrics(summary))
+
+
+class _ProgressBar:
+    """A progress bar on stderr that learns its length from the first update."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+        self.bar.update(done - self.bar.pos)
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
+
+
+def format_metrics(summary: dict[str, Any]) -> str:
+    """`qa eval`'s metrics as an aligned table."""
+    m = summary["metrics"]
+    rows = [("questions", f"{m['questions']}"), ("EM", f"{m['exact']:.2f}"), ("F1", f"{m['f1']:.2f}")]
+    if "HasAns_f1" in m:
+        rows += [("HasAns EM", f"{m['HasAns_exact']:.2f}"), ("HasAns F1", f"{m['HasAns_f1']:.2f}")]
+    if "NoAns_exact" in m:
+        rows.append(("NoAns accuracy", f"{m['NoAns_exact']:.2f}"))
+    if "retrieval_recall" in m:
+        rows.append((f"retrieval recall@{m.get('top_k')}", f"{m['retrieval_recall']:.2f}"))
+    rows += [
+        ("latency p50 ms", f"{m.get('latency_p50_ms', 0):.1f}"),
+        ("latency p95 ms", f"{m.get('latency_p95_ms', 0):.1f}"),
+        ("threshold", f"{m['threshold']:.3f}"),
+        ("ECE", f"{m['ece']:.3f}"),
+    ]
+    best = summary.get("best_threshold") or {}
+    if best:
+        rows.append(("best threshold here", f"{best['threshold']:.3f} (F1 {best['f1']:.2f})"))
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
 
 @cli.command("train-reader")

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
+from qa.read import ReaderSettings
 from qa.store.base import APPROXIMATE_ABOVE
 
 
@@ -25,6 +26,8 @@ class Settings:
         seed_dir: Documents indexed when there is no index yet.
         reader_path: Folder of a Hugging Face question-answering model; empty = the shipped reader.
         reader_precision: "auto" (bf16 on processors with bf16 units, else fp32), "bf16" or "fp32".
+        reader_max_length: Tokens per reader window (question + passage + special tokens).
+        reader_stride: Tokens shared by consecutive reader windows of a long passage.
         embedder_path: Folder of a sentence-transformers model; empty = the packaged all-MiniLM-L6-v2.
         chunk_tokens: Largest passage, in embedder word pieces (the embedder reads at most 256).
         chunk_overlap: Word pieces of the previous passage repeated at the start of the next.
@@ -51,6 +54,8 @@ class Settings:
     seed_dir: str = "seeds"
     reader_path: str = ""
     reader_precision: str = "auto"
+    reader_max_length: int = ReaderSettings.max_length
+    reader_stride: int = ReaderSettings.stride
     embedder_path: str = ""
     chunk_tokens: int = 200
     chunk_overlap: int = 40
@@ -83,10 +88,16 @@ class Settings:
             )
         if not 0 < self.alternatives_within <= 1:
             raise SettingsError(f"alternatives_within must be in (0, 1], not {self.alternatives_within}")
-        if self.reader_precision not in ("auto", "bf16", "fp32"):
-            raise SettingsError(f"reader_precision must be auto, bf16 or fp32, not {self.reader_precision!r}")
+        try:
+            self.reader_settings()  # the reader's own checks, named by their setting
+        except ValueError as err:
+            raise SettingsError(f"reader_{err}") from None
         if self.auth and ":" not in self.auth:
             raise SettingsError('auth must look like "user:password"')
+
+    def reader_settings(self) -> ReaderSettings:
+        """The reader's settings (windows, precision) as set here."""
+        return ReaderSettings(max_length=self.reader_max_length, stride=self.reader_stride, precision=self.reader_precision)
 
     @property
     def store_uri(self) -> str:

@@ -18,6 +18,22 @@ from typing import Any, Iterable, Sequence
 from qa.text import sentence_spans
 from qa.types import Answer, Document
 
+# Turns of chat history kept by the page and the terminal, and read to resolve follow-ups.
+HISTORY_TURNS = 3
+# Replies that are turns of the conversation; small talk and problems with the question are not,
+# so a greeting never stands between a question and its follow-up.
+_REMEMBERED = frozenset({"answer", "abstain"})
+
+
+def remember(history: Sequence[tuple[str, Any]], question: str, answer: Answer) -> list[tuple[str, Any]]:
+    """The chat history after this turn: the turn added when it is part of the conversation, and
+    only the last `HISTORY_TURNS` turns kept."""
+    turns = list(history)
+    if answer.kind in _REMEMBERED:
+        turns.append((question, answer))
+    return turns[-HISTORY_TURNS:]
+
+
 # Pronoun -> (entity labels it can stand for, in order of preference; possessive or not,
 # None when only the sentence can tell, as for "her").
 _PERSON = (frozenset({"PERSON"}),)
@@ -162,7 +178,7 @@ class Conversation:
     def _mentions(self, history: Sequence[tuple[str, Any]]) -> list[Mention]:
         """Entities of the recent turns, most recent first: answer before question in each turn."""
         mentions: list[Mention] = []
-        for turn in reversed(history[-3:]):
+        for turn in reversed(history[-HISTORY_TURNS:]):
             answer = turn[1]
             texts = []
             if isinstance(answer, Answer):

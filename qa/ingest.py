@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import html
 import html.parser
+import logging
 import re
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from qa.types import Document, content_id
+
+log = logging.getLogger("qa")
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -73,10 +76,19 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
             yield p
 
 
-def load_paths(paths: Iterable[str | Path], max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Document], list[str]]:
-    """Documents from files and folders, and a message for each file that was refused."""
+def load_paths(
+    paths: Iterable[str | Path], max_bytes: int = DEFAULT_MAX_BYTES, progress: Callable[[str, float], None] | None = None
+) -> tuple[list[Document], list[str]]:
+    """Documents from files and folders, and a message for each file that was refused.
+
+    A file that fails in an unexpected way is refused too, so the others are still indexed.
+    `progress` is called with ("reading NAME", share of files done) before each file.
+    """
     docs, problems = [], []
-    for f in iter_files(paths):
+    files = list(iter_files(paths))
+    for i, f in enumerate(files):
+        if progress:
+            progress(f"reading {f.name}", i / len(files))
         if not f.exists():
             problems.append(f"{f}: no such file or folder")
             continue
@@ -84,6 +96,9 @@ def load_paths(paths: Iterable[str | Path], max_bytes: int = DEFAULT_MAX_BYTES) 
             docs.append(load_file(f, max_bytes))
         except IngestError as err:
             problems.append(str(err))
+        except Exception:  # a damaged file (a PDF that crashes its parser) must not stop the rest
+            log.exception("reading %s failed", f)
+            problems.append(f"{f.name}: could not be read")
     return docs, problems
 
 

@@ -31,7 +31,8 @@ SHIPPED_READER = Path(__file__).parent / "models" / "reader"
 
 @dataclass(frozen=True)
 class ReaderSettings:
-    """Decoding settings of the reader.
+    """Decoding settings of the reader. Training makes its windows with the same settings
+    (`qa.train.loop.TrainConfig.windows`), so both validate and tokenise alike.
 
     Attributes:
         max_length: Tokens per window (question + passage + special tokens).
@@ -52,8 +53,7 @@ class ReaderSettings:
     precision: str = "auto"
 
     def __post_init__(self) -> None:
-        if self.precision not in ("auto", "bf16", "fp32"):
-            raise ValueError(f"precision must be auto, bf16 or fp32, not {self.precision!r}")
+        check_precision(self.precision)
         for name in ("max_length", "max_answer_tokens", "max_question_tokens", "n_best", "batch_size"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be greater than 0, not {getattr(self, name)}")
@@ -62,6 +62,43 @@ class ReaderSettings:
                 f"stride must be at least 0 and leave room for new passage tokens in each window, "
                 f"not {self.stride} (max_length {self.max_length})"
             )
+
+
+PRECISIONS = ("auto", "bf16", "fp32")
+
+
+def check_precision(precision: str, name: str = "precision") -> str:
+    """`precision` when it is one of PRECISIONS; a ValueError naming it otherwise."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"{name} must be auto, bf16 or fp32, not {precision!r}")
+    return precision
+
+
+def use_bf16(precision: str, device: str = "cpu") -> bool:
+    """Whether to run in bf16: asked for, or "auto" where bf16 is fast (`bf16_is_fast`).
+
+    bf16 halves the reader's time on CPUs with bf16 units, with the same answers in our
+    measurements (benchmarks/reader_latency.py), and speeds training up likewise; elsewhere
+    fp32 is the fast choice.
+    """
+    return check_precision(precision) == "bf16" or (precision == "auto" and bf16_is_fast(device))
+
+
+def encode_windows(tokenizer: Any, questions: list[str], contexts: list[str], settings: ReaderSettings) -> Any:
+    """Question + passage pairs tokenised into overlapping windows, with character offsets.
+
+    The one place windows are made, for reading and for training alike. Questions should be
+    cut first (`clip_question`); only passages are truncated.
+    """
+    return tokenizer(
+        questions,
+        contexts,
+        truncation="only_second",
+        max_length=settings.max_length,
+        stride=settings.stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+    )
 
 
 def bf16_is_fast(device: str = "cpu") -> bool:
@@ -126,10 +163,7 @@ class Reader:
             hf_logging.disable_progress_bar()
             if self.threads:
                 torch.set_num_threads(self.threads)
-            p = self.settings.precision
-            # bf16 halves the reader's time on CPUs with bf16 units, with the same answers in our
-            # measurements (benchmarks/reader_latency.py); elsewhere fp32 is the fast choice.
-            bf16 = p == "bf16" or (p == "auto" and bf16_is_fast(self.device))
+            bf16 = use_bf16(self.settings.precision, self.device)
             self.dtype = "bf16" if bf16 else "fp32"
             try:
                 tokenizer = AutoTokenizer.from_pretrained(self.model_path, local_files_only=True)
@@ -188,7 +222,7 @@ class Reader:
         tok = self._tokenizer
         questions, contexts, owners = [], [], []
         for item, (question, passages) in enumerate(items):
-            q = _clip_question(question.strip(), tok, s.max_question_tokens)
+            q = clip_question(question.strip(), tok, s.max_question_tokens)
             if not q:
                 continue
             for p, passage in enumerate(passages):
@@ -198,15 +232,7 @@ class Reader:
                     owners.append((item, p))
         if not questions:
             return []
-        enc = tok(
-            questions,
-            contexts,
-            truncation="only_second",
-            max_length=s.max_length,
-            stride=s.stride,
-            return_overflowing_tokens=True,
-            return_offsets_mapping=True,
-        )
+        enc = encode_windows(tok, questions, contexts, s)
         windows = []
         for i, sample in enumerate(enc["overflow_to_sample_mapping"]):
             seq = enc.sequence_ids(i)
@@ -270,7 +296,7 @@ class _Window:
     context_tokens: list[int]
 
 
-def _clip_question(question: str, tokenizer: Any, max_tokens: int) -> str:
+def clip_question(question: str, tokenizer: Any, max_tokens: int) -> str:
     """The question cut to at most `max_tokens` word pieces (a 50,000-character question is fine)."""
     question = question[: max_tokens * 20]
     enc = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)

@@ -39,7 +39,7 @@ def render_answer(answer: Answer, asked: str = "") -> str:
     if answer.question and asked and answer.question != " ".join(asked.split()):
         parts.append(f'<p class="qa-understood"><em>Understood as: {escape(answer.question)}</em></p>')
     if answer.message and not answer.text:
-        cls = "qa-abstain" if answer.message.startswith("The documents don't say") else "qa-note"
+        cls = "qa-abstain" if answer.kind == "abstain" else "qa-note"
         parts.append(f'<p class="{cls}">{escape(answer.message)}</p>')
         return "\n".join(parts)
     answers = (answer, *answer.alternatives)

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+# What a reply is: an answer from the documents; an abstention (the documents don't say);
+# small talk (a greeting, thanks, help, "what is this about?"); or a problem with the question
+# (empty, too long, no words). Interfaces and the chat history decide from this, never from
+# the message's wording.
+ReplyKind = Literal["answer", "abstain", "small_talk", "problem"]
+REPLY_KINDS: tuple[str, ...] = get_args(ReplyKind)
 
 
 def content_id(text: str) -> str:
@@ -87,6 +95,8 @@ class Answer:
         question: The question as understood (after resolving follow-ups).
         alternatives: Other distinct answers that scored close to this one, best first.
         message: A reply that is not an answer (greeting, help, a problem with the question).
+        kind: What the reply is (see `ReplyKind`); by default "abstain" when `abstained`, else
+            "answer".
     """
 
     text: str
@@ -103,3 +113,12 @@ class Answer:
     question: str = ""
     alternatives: tuple["Answer", ...] = field(default_factory=tuple)
     message: str = ""
+    kind: ReplyKind | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind is None:
+            object.__setattr__(self, "kind", "abstain" if self.abstained else "answer")
+        elif self.kind not in REPLY_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(REPLY_KINDS)}, not {self.kind!r}")
+        if (self.kind == "answer") == self.abstained:
+            raise ValueError(f"an Answer of kind {self.kind!r} cannot have abstained={self.abstained}")

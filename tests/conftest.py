@@ -61,6 +61,43 @@ def hash_embedder() -> HashEmbedder:
     return HashEmbedder()
 
 
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# Documents for the store tests: what the stores were built with, and three small documents.
+STORE_INFO = {"embedder": "test-hash-embedder", "dimension": 64, "chunk_tokens": 40, "chunk_overlap": 5}
+STORE_TEXTS = {
+    "cats.txt": "Cats sleep most of the day. A cat purrs when it is content. Cats hunt mice at night.",
+    "rome.txt": "Rome is the capital of Italy. The Colosseum was finished in 80 AD under Titus.",
+    "tea.txt": "Green tea comes from Camellia sinensis leaves. Steep it at eighty degrees for two minutes.",
+}
+
+
+def make_docs(texts: dict[str, str] = STORE_TEXTS) -> list:
+    """One document per (file name, text), titled after the file name."""
+    from qa.types import Document, content_id
+
+    return [Document(content_id(t), name, t, title=name.split(".")[0].title()) for name, t in texts.items()]
+
+
+def chunks_of(docs: list) -> list:
+    """The documents in passages of 40 words overlapping by 5, as STORE_INFO says."""
+    from qa.chunk import chunk_document, whitespace_counter
+
+    return [c for d in docs for c in chunk_document(d, whitespace_counter, 40, 5)]
+
+
+def fill(store: object, docs: list) -> object:
+    """`store` with `docs` added (hash-embedded passages); not saved."""
+    chunks = chunks_of(docs)
+    store.upsert(docs, chunks, HashEmbedder().embed([c.text for c in chunks]))  # type: ignore[attr-defined]
+    return store
+
+
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A randomly initialised 2-layer BERT QA model with the packaged tokenizer."""
@@ -79,6 +116,34 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     BertForQuestionAnswering(config).save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_reader(tiny_bert: Path):
+    """A reader over the tiny random model, with small windows, loaded once per session."""
+    from qa.read import Reader, ReaderSettings
+
+    reader = Reader(tiny_bert, ReaderSettings(max_length=128, stride=32))
+    reader.warm_up()
+    return reader
+
+
+@pytest.fixture
+def make_bot(tmp_path: Path, tiny_reader):
+    """Makes chatbots with the hash embedder and the tiny reader over an index in tmp_path:
+    `make_bot(seeds=True, **settings)`; opened, so the seed article is indexed when seeds=True."""
+
+    def make(seeds: bool = False, **settings):
+        from qa.chatbot import Chatbot
+        from qa.config import Settings
+
+        seed_dir = ROOT / "seeds" if seeds else tmp_path / "no-seeds"
+        merged = {"index_dir": str(tmp_path / "index"), "seed_dir": str(seed_dir), **settings}
+        bot = Chatbot(Settings(**merged), embedder=HashEmbedder(), reader=tiny_reader)
+        bot.open()
+        return bot
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import warnings
 from pathlib import Path
 from typing import Any, Iterator
@@ -19,7 +18,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.conftest import SEED
+from tests.conftest import SEED, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -50,12 +49,6 @@ UPLOADED_NAME = "garrow_lighthouse.txt"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, shipped_reader: Any, real_embedder: Any) -> Iterator[Any]:
     """The chat page over the seed article and the hostile document; yields its URL."""
@@ -68,7 +61,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, shipped_reader: Any, real_e
     seeds.mkdir()
     shutil.copy(SEED, seeds / SEED.name)
     (seeds / "zorblax.txt").write_text(HOSTILE, encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     settings = Settings(index_dir=str(folder / "index"), seed_dir=str(seeds), host="127.0.0.1", port=port)
     bot = Chatbot(settings, embedder=real_embedder, reader=shipped_reader)
     bot.open()

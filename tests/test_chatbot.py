@@ -5,19 +5,14 @@ import threading
 import pytest
 
 from qa.chatbot import Chatbot
-from qa.config import Settings
 from qa.store.faiss_store import FaissStore
-from qa.read import Reader, ReaderSettings
 from qa.types import Answer
 from tests.conftest import ROOT, HashEmbedder
 
 
 @pytest.fixture
-def bot(tmp_path, tiny_bert):
-    settings = Settings(index_dir=str(tmp_path / "index"), seed_dir=str(ROOT / "seeds"), chunk_tokens=60, chunk_overlap=10)
-    b = Chatbot(settings, embedder=HashEmbedder(), reader=Reader(tiny_bert, ReaderSettings(max_length=128, stride=32)))
-    b.open()
-    return b
+def bot(make_bot):
+    return make_bot(seeds=True, chunk_tokens=60, chunk_overlap=10)
 
 
 def write(folder, name, text):

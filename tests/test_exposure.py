@@ -1,34 +1,21 @@
 """Who can reach the page: loopback by default, no public link, optional login, uploads off."""
 
-import socket
-
 import pytest
 
-from qa.chatbot import Chatbot
-from qa.config import Settings
-from qa.read import Reader, ReaderSettings
-from tests.conftest import ROOT, HashEmbedder
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.conftest import free_port
 
 
 @pytest.fixture
-def make_server(tmp_path, tiny_bert):
+def make_server(make_bot):
     demos = []
 
     def start(**changes):
         from qa.app import serve
 
-        settings = Settings(index_dir=str(tmp_path / "index"), seed_dir=str(ROOT / "seeds"), port=free_port(), **changes)
-        bot = Chatbot(settings, embedder=HashEmbedder(), reader=Reader(tiny_bert, ReaderSettings(max_length=128, stride=32)))
-        bot.open()
+        bot = make_bot(seeds=True, port=free_port(), **changes)
         demo = serve(bot, block=False)
         demos.append(demo)
-        return demo, f"http://127.0.0.1:{settings.port}/"
+        return demo, f"http://127.0.0.1:{bot.settings.port}/"
 
     yield start
     for demo in demos:

@@ -10,28 +10,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from qa.chunk import chunk_document, whitespace_counter
 from qa.store.faiss_store import FaissStore, IndexCorruptError, IndexMismatchError, build_faiss
-from qa.types import Document, content_id
-from tests.conftest import ROOT, HashEmbedder
-
-INFO = {"embedder": "test-hash-embedder", "dimension": 64, "chunk_tokens": 40, "chunk_overlap": 5}
-TEXTS = {
-    "cats.txt": "Cats sleep most of the day. A cat purrs when it is content. Cats hunt mice at night.",
-    "rome.txt": "Rome is the capital of Italy. The Colosseum was finished in 80 AD under Titus.",
-    "tea.txt": "Green tea comes from Camellia sinensis leaves. Steep it at eighty degrees for two minutes.",
-}
-
-
-def make_docs(texts=TEXTS):
-    return [Document(content_id(t), name, t) for name, t in texts.items()]
-
-
-def fill(store, docs):
-    emb = HashEmbedder()
-    chunks = [c for d in docs for c in chunk_document(d, whitespace_counter, 40, 5)]
-    store.upsert(docs, chunks, emb.embed([c.text for c in chunks]))
-    return store
+from tests.conftest import ROOT, STORE_INFO as INFO, STORE_TEXTS as TEXTS, HashEmbedder, fill, make_docs
 
 
 def test_save_load_roundtrip_and_search(tmp_path):
@@ -100,7 +80,7 @@ KILLER = textwrap.dedent("""
     import os, signal, sys
     sys.path[:0] = [{root!r}]
     import qa.store.faiss_store as index
-    from tests.test_index import FaissStore, INFO, fill, make_docs
+    from qa.store.faiss_store import FaissStore; from tests.conftest import STORE_INFO as INFO, fill, make_docs
     store = index.FaissStore.load({path!r}, INFO)
     fill(store, make_docs({{"new.txt": "A brand new document about volcanoes erupting."}}))
     real = index._write_jsonl
@@ -138,7 +118,7 @@ def test_kill_at_random_moments_never_breaks_the_index(tmp_path):
     fill(FaissStore(tmp_path / "idx", INFO), make_docs()).save()
     loop = textwrap.dedent(f"""
         import sys; sys.path[:0] = [{str(ROOT)!r}]
-        from tests.test_index import FaissStore, INFO, fill, make_docs
+        from qa.store.faiss_store import FaissStore; from tests.conftest import STORE_INFO as INFO, fill, make_docs
         i = 0
         while True:
             store = FaissStore.load({str(tmp_path / "idx")!r}, INFO)

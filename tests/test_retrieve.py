@@ -3,8 +3,8 @@
 import pytest
 
 from qa.retrieve import Retriever, reciprocal_rank_fusion
-from tests.test_index import INFO, FaissStore, fill, make_docs
-from tests.conftest import HashEmbedder
+from qa.store.faiss_store import FaissStore
+from tests.conftest import STORE_INFO as INFO, HashEmbedder, fill, make_docs
 
 
 def test_rrf_by_hand():

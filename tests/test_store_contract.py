@@ -4,40 +4,22 @@ import json
 
 import pytest
 
-from qa.chunk import chunk_document, whitespace_counter
 from qa.config import Settings
 from qa.store.base import IndexMismatchError
 from qa.store import open_store
-from qa.types import Document, content_id
-from tests.conftest import ROOT, HashEmbedder
+from tests.conftest import ROOT, STORE_INFO, STORE_TEXTS, HashEmbedder, chunks_of, fill, make_docs
 
 pytest.importorskip("pymilvus")
 
-INFO = {"embedder": "test-hash-embedder", "dimension": 64, "chunk_tokens": 40, "chunk_overlap": 5}
+INFO = STORE_INFO
 LONG = " ".join(f"Sentence {i} of a long report on harbour cranes and tides." for i in range(400))
 TEXTS = {
-    "cats.txt": "Cats sleep most of the day. A cat purrs when it is content. Cats hunt mice at night.",
-    "rome.txt": "Rome is the capital of Italy. The Colosseum was finished in 80 AD under Titus.",
-    "tea.txt": "Green tea comes from Camellia sinensis leaves. Steep it at eighty degrees for two minutes.",
+    **STORE_TEXTS,
     "volcano.txt": "The volcano erupted at dawn. Lava flowed down the volcano into the sea.",
     "museum.txt": "A small volcano museum opened downtown. Tickets cost five euros.",
     "unicode.md": "Zürich café — naïve façade, 東京 and Ωmega.\n\n  Trailing spaces and tabs\t\n",
     "long.txt": LONG,  # longer than one stored part of a Milvus document
 }
-
-
-def make_docs(texts=TEXTS):
-    return [Document(content_id(t), name, t, title=name.split(".")[0].title()) for name, t in texts.items()]
-
-
-def chunks_of(docs):
-    return [c for d in docs for c in chunk_document(d, whitespace_counter, 40, 5)]
-
-
-def fill(store, docs):
-    chunks = chunks_of(docs)
-    store.upsert(docs, chunks, HashEmbedder().embed([c.text for c in chunks]))
-    return store
 
 
 @pytest.fixture(params=["faiss", "milvus"])
@@ -73,8 +55,8 @@ def by_source(docs, name):
 
 
 def test_a_stored_vector_finds_itself_first(stores):
-    store = fill(stores(), make_docs())
-    chunks = chunks_of(make_docs())
+    store = fill(stores(), make_docs(TEXTS))
+    chunks = chunks_of(make_docs(TEXTS))
     vectors = HashEmbedder().embed([c.text for c in chunks])
     for chunk, vector in list(zip(chunks, vectors))[:: max(1, len(chunks) // 15)]:
         found, score = store.dense_search(vector, 3)[0]
@@ -82,7 +64,7 @@ def test_a_stored_vector_finds_itself_first(stores):
 
 
 def test_a_keyword_finds_its_document_first(stores):
-    docs = make_docs()
+    docs = make_docs(TEXTS)
     store = fill(stores(), docs)
     assert store.keyword_search("Colosseum Titus", 3)[0][0].doc_id == by_source(docs, "rome.txt").id
     assert store.keyword_search("camellia", 3)[0][0].source == "tea.txt"
@@ -91,7 +73,7 @@ def test_a_keyword_finds_its_document_first(stores):
 
 
 def test_delete_and_count_agree(stores):
-    docs = make_docs()
+    docs = make_docs(TEXTS)
     store = fill(stores(), docs)
     assert store.count() == len(chunks_of(docs))
     rome = by_source(docs, "rome.txt")
@@ -104,7 +86,7 @@ def test_delete_and_count_agree(stores):
 
 
 def test_hybrid_fuses_dense_and_keyword_lists(stores):
-    docs = make_docs()
+    docs = make_docs(TEXTS)
     store = fill(stores(), docs)
     volcano = chunks_of([by_source(docs, "volcano.txt")])[0]
     vector = HashEmbedder().embed([volcano.text])[0]
@@ -123,7 +105,7 @@ def test_hybrid_fuses_dense_and_keyword_lists(stores):
 
 
 def test_upsert_of_the_same_document_replaces_it(stores):
-    docs = make_docs()
+    docs = make_docs(TEXTS)
     store = fill(fill(stores(), docs), docs)
     assert store.count() == len(chunks_of(docs)) and len(store.documents) == len(docs)
     long = by_source(docs, "long.txt")
@@ -134,7 +116,7 @@ def test_upsert_of_the_same_document_replaces_it(stores):
 
 
 def test_save_and_reopen_round_trips_documents_and_chunks(stores):
-    docs = make_docs()
+    docs = make_docs(TEXTS)
     store = fill(stores(), docs)
     before = all_chunks(store)
     assert before == set(chunks_of(docs))
@@ -147,7 +129,7 @@ def test_save_and_reopen_round_trips_documents_and_chunks(stores):
 
 
 def test_a_copy_changes_while_the_original_keeps_its_listing(stores):
-    docs = make_docs()
+    docs = make_docs(TEXTS)
     store = fill(stores(), docs[:2])
     updated = fill(store.copy(), docs[2:3])
     assert len(store.documents) == 2 and len(updated.documents) == 3
@@ -156,7 +138,7 @@ def test_a_copy_changes_while_the_original_keeps_its_listing(stores):
 
 
 def test_mismatched_build_info_is_refused_with_the_documents(stores):
-    store = fill(stores(), make_docs())
+    store = fill(stores(), make_docs(TEXTS))
     store.save()
     store.close()
     with pytest.raises(IndexMismatchError, match="chunk_tokens: index has 40, settings say 100") as err:
@@ -198,7 +180,7 @@ def test_e2e_eval_runs_on_a_milvus_store(tmp_path, monkeypatch, shipped_reader, 
     ]}]}
     file = tmp_path / "tiny-squad.json"
     file.write_text(json.dumps(squad))
-    summary = run_eval({"store": f"milvus://{tmp_path}/eval.db"}, file, "e2e", None, True, None, None, None)
+    summary = run_eval({"store": f"milvus://{tmp_path}/eval.db"}, file, "e2e")
     metrics = summary["metrics"]
     assert metrics["mode"] == "e2e" and metrics["questions"] == 3
     assert {"exact", "f1", "retrieval_recall", "latency_p50_ms"} <= set(metrics)

@@ -79,10 +79,12 @@ def summarize(run: EvalRun, examples: Sequence[SquadExample]) -> dict[str, Any]:
     if any(not r.answerable for r in run.results):
         abstained = [r for r in run.results if not r.answerable and r.score < run.calibration.threshold]
         metrics["NoAns_abstained"] = 100.0 * len(abstained) / sum(1 for r in run.results if not r.answerable)
-    times = sorted(r.seconds for r in run.results)
+    times = [r.seconds for r in run.results]
     if times:
-        metrics["latency_p50_ms"] = 1000 * _quantile(times, 0.5)
-        metrics["latency_p95_ms"] = 1000 * _quantile(times, 0.95)
+        import numpy as np
+
+        metrics["latency_p50_ms"] = 1000 * float(np.quantile(times, 0.5))
+        metrics["latency_p95_ms"] = 1000 * float(np.quantile(times, 0.95))
     recalls = [r.retrieved_gold for r in run.results if r.retrieved_gold is not None and r.answerable]
     if recalls:
         metrics["retrieval_recall"] = 100.0 * sum(recalls) / len(recalls)
@@ -113,12 +115,3 @@ def fit_calibration(results: Sequence[QuestionResult], source: str) -> Calibrati
     curve = threshold_curve([r.score for r in results], [r.f1 for r in results], [r.answerable for r in results])
     best = best_threshold(curve)
     return Calibration(a, b, float(best["threshold"]), f"{source} ({len(results)} questions)")
-
-
-def _quantile(sorted_values: Sequence[float], q: float) -> float:
-    if not sorted_values:
-        return 0.0
-    pos = q * (len(sorted_values) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)

@@ -53,8 +53,10 @@ def write_report(folder: Path, summary: dict[str, Any], calibration: Any) -> lis
         if best and math.isfinite(best.get("threshold", math.inf)):
             ax.axvline(best["threshold"], color="k", ls=":", label=f"best here {best['threshold']:.2f} (F1 {best['f1']:.1f})")
         ax.axvline(calibration.threshold, color="C3", ls="--", label=f"shipped {calibration.threshold:.2f}")
-        lo, hi = _quantiles(xs)
-        ax.set_xlim(lo, hi)
+        import numpy as np
+
+        lo, hi = np.quantile(xs, [0.01, 0.99], method="lower")
+        ax.set_xlim(float(lo), float(hi))
     ax.set(xlabel="abstention threshold (reader score)", ylabel="percent", ylim=(0, 100),
            title=f"F1 and abstention against the threshold ({m.get('file', '')}, {m.get('mode', '')})")
     ax.legend(fontsize=8)
@@ -66,8 +68,3 @@ def write_report(folder: Path, summary: dict[str, Any], calibration: Any) -> lis
 
 def _finite(point: dict[str, Any]) -> dict[str, Any]:
     return {k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in point.items()}
-
-
-def _quantiles(xs: list[float]) -> tuple[float, float]:
-    s = sorted(xs)
-    return s[int(0.01 * (len(s) - 1))], s[int(0.99 * (len(s) - 1))]

@@ -1,13 +1,14 @@
-"""The work behind `qa eval`: run a mode, print metrics, write predictions, report and calibration."""
+"""The work behind `qa eval`: run a mode, measure, write predictions, report and calibration.
+
+It returns what it measured and prints nothing; `qa.cli` shows it.
+"""
 
 from __future__ import annotations
 
 import json
 import tempfile
 from pathlib import Path
-from typing import Any, Sequence
-
-import click
+from typing import Any, Callable, Sequence
 
 from qa.eval.evaluate import EvalRun, QuestionResult, fit_calibration, run_reader, summarize, _result
 from qa.eval.squad import SquadExample, load_squad, normalize_answer
@@ -24,29 +25,23 @@ def select_part(examples: list[SquadExample], part: str | None) -> list[SquadExa
     return [ex for ex in examples if ex.title in half]
 
 
-def run_e2e(examples: Sequence[SquadExample], bot: Any, progress: Any = None) -> EvalRun:
-    """Index every paragraph as a document, then ask each question of the whole index."""
+def run_e2e(examples: Sequence[SquadExample], bot: Any, progress: Callable[[int], None] | None = None) -> EvalRun:
+    """Ask each question of the whole index through `Chatbot.candidates`, the step every chat
+    answer is decided from, and keep its best candidate before the abstention decision."""
     import time
 
-    from qa.answer import merge_candidates
-    from qa.retrieve import Retriever
-
-    s = bot.settings
-    retriever = Retriever(bot.store, bot.embedder, s.candidates, s.rrf_k)
     results: list[QuestionResult] = []
     for ex in examples:
         t0 = time.perf_counter()
-        hits = retriever.retrieve(ex.question, s.top_k)
-        spans = bot.reader.read(ex.question, [h.chunk.text for h in hits]) if hits else []
-        cands = merge_candidates(hits, spans, bot.calibration)
+        reading = bot.candidates(ex.question)
         seconds = time.perf_counter() - t0
         golds = [normalize_answer(t) for t, _ in ex.answers if normalize_answer(t)]
-        found = any(g in normalize_answer(h.chunk.text) for h in hits for g in golds) if golds else None
-        best = cands[0] if cands else None
+        found = any(g in normalize_answer(h.chunk.text) for h in reading.hits for g in golds) if golds else None
+        best = reading.candidates[0] if reading.candidates else None
         results.append(_result(ex, best.span.text if best else "", best.span.score if best else float("-inf"), seconds, found))
         if progress:
             progress(1)
-    return EvalRun(results, bot.calibration, {"top_k": s.top_k})
+    return EvalRun(results, bot.calibration, {"top_k": bot.settings.top_k})
 
 
 def documents_of(examples: Sequence[SquadExample]) -> list:
@@ -62,32 +57,42 @@ def documents_of(examples: Sequence[SquadExample]) -> list:
 
 
 def run_eval(
-    options: dict[str, Any], file: Path, mode: str, predictions: Path | None, as_json: bool,
-    report: Path | None, limit: int | None, calibrate_out: Path | None, part: str | None = None,
+    options: dict[str, Any], file: Path, mode: str = "reader", predictions: Path | None = None,
+    report: Path | None = None, limit: int | None = None, calibrate_out: Path | None = None,
+    part: str | None = None, progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Run `qa eval` and print its metrics. Returns the summary."""
-    from qa.chatbot import Chatbot
-    from qa.config import load_settings
+    """Run `qa eval`: measure, and write the predictions, report and calibration asked for.
 
+    Args:
+        options: Settings overrides (as `qa.config.load_settings` takes them).
+        file: A SQuAD v1.1 or v2.0 file.
+        mode: "reader" (each question against its own paragraph) or "e2e" (every paragraph
+            indexed, each question asked of the whole index).
+        predictions: Write {question id: answer, "" when abstaining} here.
+        report: Write metrics.json and plots into this folder.
+        limit: Only the first N questions.
+        calibrate_out: Fit the calibration on this file and write it here.
+        part: "first" or "second" half of the file's articles.
+        progress: Called with (questions done, questions in all).
+
+    Returns:
+        The summary: "metrics", "best_threshold", "curve", "reliability".
+    """
+    if mode not in ("reader", "e2e"):
+        raise ValueError(f"mode must be reader or e2e, not {mode!r}")
     examples = select_part(load_squad(file), part)[:limit]
     if not examples:
         raise ValueError(f"{file}: no questions to evaluate")
-    opts = dict(options)
-    with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp, click.progressbar(
-        length=len(examples), label=f"{mode} on {file.name}", file=click.get_text_stream("stderr")
-    ) as bar:
-        if mode == "e2e":
-            # A fresh index of the file's paragraphs, in a temporary folder unless a store is given.
-            opts["index_dir"] = str(Path(tmp) / "index")
-            opts["seed_dir"] = str(Path(tmp) / "no-seeds")
-            bot = Chatbot(load_settings(**opts))
-            bot.open()
-            bot.add_documents(documents_of(examples))
-            run = run_e2e(examples, bot, bar.update)
-        else:
-            opts.pop("index_dir", None)
-            bot = Chatbot(load_settings(**opts))
-            run = run_reader(examples, bot.reader, bot.calibration, progress=bar.update)
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, len(examples))
+
+    with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
+        run = _run_mode(options, examples, mode, Path(tmp), step)
         if options.get("threshold") is not None:
             from dataclasses import replace
 
@@ -96,40 +101,31 @@ def run_eval(
             run.calibration = fit_calibration(run.results, f"{file.name}{f' ({part} half)' if part else ''}")
             run.calibration.save(calibrate_out)
         summary = summarize(run, examples)
-        summary["metrics"].update({"file": file.name, "mode": mode, "questions": len(examples), "calibration": run.calibration.fitted_on})
-        if part:
-            summary["metrics"]["part"] = part
+    summary["metrics"].update({"file": file.name, "mode": mode, "questions": len(examples), "calibration": run.calibration.fitted_on})
+    if part:
+        summary["metrics"]["part"] = part
     if predictions:
         predictions.write_text(json.dumps(run.predictions(), ensure_ascii=False, indent=1))
     if report:
         from qa.eval.report import write_report
 
         write_report(report, summary, run.calibration)
-    _print(summary, as_json)
     return summary
 
 
-def _print(summary: dict[str, Any], as_json: bool) -> None:
-    m = summary["metrics"]
-    if as_json:
-        click.echo(json.dumps(m, indent=2))
-        return
-    rows = [("questions", f"{m['questions']}"), ("EM", f"{m['exact']:.2f}"), ("F1", f"{m['f1']:.2f}")]
-    if "HasAns_f1" in m:
-        rows += [("HasAns EM", f"{m['HasAns_exact']:.2f}"), ("HasAns F1", f"{m['HasAns_f1']:.2f}")]
-    if "NoAns_exact" in m:
-        rows.append(("NoAns accuracy", f"{m['NoAns_exact']:.2f}"))
-    if "retrieval_recall" in m:
-        rows.append((f"retrieval recall@{m.get('top_k')}", f"{m['retrieval_recall']:.2f}"))
-    rows += [
-        ("latency p50 ms", f"{m.get('latency_p50_ms', 0):.1f}"),
-        ("latency p95 ms", f"{m.get('latency_p95_ms', 0):.1f}"),
-        ("threshold", f"{m['threshold']:.3f}"),
-        ("ECE", f"{m['ece']:.3f}"),
-    ]
-    best = summary.get("best_threshold") or {}
-    if best:
-        rows.append(("best threshold here", f"{best['threshold']:.3f} (F1 {best['f1']:.2f})"))
-    width = max(len(k) for k, _ in rows)
-    for k, v in rows:
-        click.echo(f"{k:<{width}}  {v}")
+def _run_mode(options: dict[str, Any], examples: list[SquadExample], mode: str, tmp: Path, step: Callable[[int], None]) -> EvalRun:
+    from qa.chatbot import Chatbot
+    from qa.config import load_settings
+
+    opts = dict(options)
+    if mode == "e2e":
+        # A fresh index of the file's paragraphs, in a temporary folder unless a store is given.
+        opts["index_dir"] = str(tmp / "index")
+        opts["seed_dir"] = str(tmp / "no-seeds")
+        bot = Chatbot(load_settings(**opts))
+        bot.open()
+        bot.add_documents(documents_of(examples))
+        return run_e2e(examples, bot, step)
+    opts.pop("index_dir", None)
+    bot = Chatbot(load_settings(**opts))
+    return run_reader(examples, bot.reader, bot.calibration, progress=step)

@@ -26,20 +26,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from qa.eval.squad import SquadExample, load_squad, normalize_answer
-
-# Rough sentence ends: ., ! or ? (maybe closing a quote or bracket) then white space.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)\]]*\s+")
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of `text`, found with a light rule (no model)."""
-    spans, start = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        spans.append((start, m.start()))
-        start = m.end()
-    if start < len(text):
-        spans.append((start, len(text)))
-    return [(s, e) for s, e in spans if text[s:e].strip()]
+from qa.read import ReaderSettings, clip_question, encode_windows
+from qa.text import sentence_spans
 
 
 def _answer_left(example: SquadExample, context: str) -> bool:
@@ -240,7 +228,8 @@ def tokenize_examples(
     miss_keep: float = 0.25,
     batch: int = 512,
 ) -> list[Feature]:
-    """Tokenise examples into training windows.
+    """Tokenise examples into training windows, made as the reader makes its windows
+    (`qa.read.encode_windows`) with these lengths.
 
     An unanswerable question keeps all its windows (target: no answer). An answerable one
     keeps one window holding the whole answer (chosen at random where overlapping windows
@@ -248,20 +237,13 @@ def tokenize_examples(
     no-answer example: enough to teach windows without the answer, without flooding the
     data with them.
     """
+    windows = ReaderSettings(max_length=max_length, stride=stride, max_question_tokens=max_question_tokens)
     rng = random.Random(seed)
     features: list[Feature] = []
     for lo in range(0, len(examples), batch):
         chunk = examples[lo : lo + batch]
-        questions = [_clip_question(ex.question, tokenizer, max_question_tokens) for ex in chunk]
-        enc = tokenizer(
-            questions,
-            [ex.context for ex in chunk],
-            truncation="only_second",
-            max_length=max_length,
-            stride=stride,
-            return_overflowing_tokens=True,
-            return_offsets_mapping=True,
-        )
+        questions = [clip_question(ex.question, tokenizer, windows.max_question_tokens) for ex in chunk]
+        enc = encode_windows(tokenizer, questions, [ex.context for ex in chunk], windows)
         hits: dict[int, list[Feature]] = defaultdict(list)
         misses: dict[int, list[Feature]] = defaultdict(list)
         for i, sample in enumerate(enc["overflow_to_sample_mapping"]):
@@ -295,13 +277,6 @@ def crop_context(example: SquadExample, max_chars: int = 4000) -> SquadExample:
     hi = max(hi, start + len(text))
     answers = tuple((t, s - lo) for t, s in example.answers if lo <= s and s + len(t) <= hi)
     return replace(example, context=example.context[lo:hi], answers=answers)
-
-
-def _clip_question(question: str, tokenizer: Any, max_tokens: int) -> str:
-    ids = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
-    if len(ids["input_ids"]) <= max_tokens:
-        return question
-    return question[: ids["offset_mapping"][max_tokens - 1][1]]
 
 
 def _token_span(enc: Any, i: int, answer: tuple[str, int]) -> tuple[int, int]:

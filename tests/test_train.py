@@ -1,0 +1,86 @@
+"""Reader training on a tiny file with a tiny model: steps, safetensors checkpoints, resuming."""
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import qa.train.loop as loop
+from qa.read import Reader
+from qa.train.loop import TrainConfig, train_reader
+
+PARAGRAPHS = [
+    ("Bridge", "The Larkspur Bridge over the Venn River was opened in 1931 by mayor Ada Quill. It is painted green.",
+     [("Who opened the Larkspur Bridge?", "Ada Quill"), ("What colour is the bridge?", "green")]),
+    ("Otters", "Sea otters hold hands while they sleep. They live in the North Pacific. Their fur is very dense.",
+     [("Where do sea otters live?", "the North Pacific"), ("What do otters hold while they sleep?", "hands")]),
+    ("Bread", "Sourdough bread rises because of wild yeast. The starter is fed with flour and water every day.",
+     [("What makes sourdough rise?", "wild yeast"), ("What is the starter fed with?", "flour and water")]),
+]
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    data = [{"title": title, "paragraphs": [{"context": context, "qas": [
+        {"id": f"{title}-{i}", "question": q, "answers": [{"text": a, "answer_start": context.index(a)}]}
+        for i, (q, a) in enumerate(qas)]}]} for title, context, qas in PARAGRAPHS]
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "tiny.json").write_text(json.dumps({"version": "1.1", "data": data}))
+    return folder
+
+
+def config(tmp_path, data_dir, tiny_bert, name, **kw):
+    return TrainConfig(data_dir=data_dir, output_dir=tmp_path / f"{name}-out", work_dir=tmp_path / f"{name}-work",
+                       base_model=str(tiny_bert), files={"tiny": None}, max_length=64, stride=16, max_question_tokens=16,
+                       batch_size=2, epochs=1, precision="fp32", checkpoint_minutes=0, **kw)
+
+
+def test_training_writes_a_reader_and_a_stopped_run_resumes_to_the_same_weights(tmp_path, data_dir, tiny_bert, monkeypatch):
+    whole = train_reader(config(tmp_path, data_dir, tiny_bert, "whole"), log=lambda msg: None)
+    info = json.loads((whole / "training.json").read_text())
+    assert info["batches"] > 2 and info["precision"] == "fp32" and info["recipe"]["max_length"] == 64
+    assert Reader(whole).read("Who opened the Larkspur Bridge?", [PARAGRAPHS[0][1]])
+    work = tmp_path / "whole-work"
+    folder = work / (work / "CHECKPOINT").read_text()
+    assert sorted(p.name for p in folder.iterdir()) == ["model.safetensors", "optimizer.safetensors", "state.json"]
+    assert not list(work.rglob("*.pt")) and len(list(work.glob("checkpoint-*"))) == 1
+    assert json.loads((folder / "state.json").read_text())["batches"] == info["batches"]
+
+    real_save = loop.save_checkpoint
+
+    def save_then_stop(cfg, run, elapsed):
+        real_save(cfg, run, elapsed)
+        if run.batches == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(loop, "save_checkpoint", save_then_stop)
+    cfg = config(tmp_path, data_dir, tiny_bert, "stopped")
+    with pytest.raises(KeyboardInterrupt):
+        train_reader(cfg, log=lambda msg: None)
+    monkeypatch.setattr(loop, "save_checkpoint", real_save)
+    said = []
+    resumed = train_reader(cfg, log=said.append)
+    assert any("resuming" in line and "batch 2/" in line for line in said)
+    a, b = load_file(str(whole / "model.safetensors")), load_file(str(resumed / "model.safetensors"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+    changed = config(tmp_path, data_dir, tiny_bert, "stopped", learning_rate=3e-4)
+    with pytest.raises(RuntimeError, match="other settings"):
+        train_reader(changed, log=lambda msg: None)
+
+
+def test_an_old_pickle_checkpoint_is_refused_not_loaded(tmp_path, data_dir, tiny_bert):
+    old = tmp_path / "old-work"
+    old.mkdir()
+    (old / "checkpoint.pt").write_bytes(b"not loaded")
+    with pytest.raises(RuntimeError, match="older version"):
+        train_reader(config(tmp_path, data_dir, tiny_bert, "old"), log=lambda msg: None)
+
+
+def test_training_windows_follow_the_reader_rules(tmp_path, data_dir):
+    with pytest.raises(ValueError, match="precision must be auto, bf16 or fp32"):
+        TrainConfig(data_dir=data_dir, output_dir=tmp_path, precision="fp8")
+    with pytest.raises(ValueError, match="stride"):
+        TrainConfig(data_dir=data_dir, output_dir=tmp_path, max_length=64, stride=50, max_question_tokens=16)
