@@ -64,6 +64,7 @@ class Chatbot:
         self._calibration: Any = None
         self._write_lock = threading.Lock()
         self._conversation: Any = None
+        self._speller: tuple[Any, Any] | None = None  # (store, its Speller): one per index version
 
     @classmethod
     def load(cls, index_dir: str | Path = "index", **overrides: Any) -> "Chatbot":
@@ -269,9 +270,18 @@ class Chatbot:
         reply = self.conversation.reply_to_non_question(question, store.documents.values())
         if reply is not None:
             return Answer(text="", score=0.0, abstained=True, question=question, message=reply)
-        understood = self.conversation.rewrite(question, history)
+        understood = self.conversation.rewrite(self.speller(store).correct(question), history)
         exclude = given_answers(history) if _ELSE.search(understood) else []
         return self.answer(understood, store, exclude)
+
+    def speller(self, store: Any) -> Any:
+        """The typo corrector over `store`'s words, built once per version of the index."""
+        cached = self._speller
+        if cached is None or cached[0] is not store:
+            from qa.spelling import Speller
+
+            cached = self._speller = (store, Speller(d.text for d in store.documents.values()))
+        return cached[1]
 
     def answer(self, question: str, store: Any = None, exclude: Sequence[tuple[str, int, int]] = ()) -> Answer:
         """Retrieve, read and assemble, for a self-contained question.
