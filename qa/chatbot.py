@@ -118,7 +118,8 @@ class Chatbot:
                 docs, problems = load_paths([seeds], self.settings.max_upload_mb * 1024 * 1024)
                 for p in problems:
                     log.warning("%s", p)
-            self._index_into(store, docs, IndexReport())
+            self.seeded = IndexReport()  # what opening indexed (the seeds of a new index)
+            self._index_into(store, docs, self.seeded)
             self._store = store
 
     def _latest_store(self) -> Any:
@@ -144,8 +145,14 @@ class Chatbot:
             self._store = store
 
     def documents(self) -> list[Document]:
-        """The indexed documents."""
-        return list(self.store.documents.values())
+        """The indexed documents, as saved by any process sharing the index."""
+        from qa.store.base import IndexMismatchError
+
+        try:
+            store = self._latest_store()
+        except IndexMismatchError:  # re-indexed with other settings elsewhere: keep this version
+            store = self.store
+        return list(store.documents.values())
 
     def add_paths(self, paths: Sequence[str | Path], progress: Progress | None = None) -> IndexReport:
         """Index files and folders (.txt, .md, .html, .pdf). Refused files are reported, not raised."""
@@ -198,12 +205,13 @@ class Chatbot:
     def _embed_with_progress(self, texts: list[str], progress: Progress | None) -> Any:
         import numpy as np
 
-        batch = 64
+        batch = 16  # small enough that the progress shown moves on a short document too
         parts = []
         for lo in range(0, len(texts), batch):
-            if progress:
-                progress(f"embedding passages {lo}/{len(texts)}", lo / max(1, len(texts)))
             parts.append(self.embedder.embed(texts[lo : lo + batch]))
+            if progress:
+                done = min(lo + batch, len(texts))
+                progress(f"embedding passages {done}/{len(texts)}", done / len(texts))
         return np.vstack(parts) if parts else self.embedder.embed([])
 
     @contextlib.contextmanager
@@ -291,16 +299,17 @@ class Chatbot:
             store: The store to search (default: the current one).
             exclude: (document id, start, end) of answers not to give again.
         """
-        from qa.answer import assemble_answer
+        from qa.answer import assemble_answer, place_in_documents
         from qa.retrieve import Retriever
 
         s = self.settings
         retriever = Retriever(store or self.store, self.embedder, s.candidates, s.rrf_k)
         hits = retriever.retrieve(question, s.top_k)
         spans = self.reader.read(question, [h.chunk.text for h in hits]) if hits else []
-        return assemble_answer(
+        answer = assemble_answer(
             question, hits, spans, self.calibration, s.threshold, s.alternatives_within, s.max_alternatives, exclude
         )
+        return place_in_documents(answer, (store or self.store).documents)
 
 
 _ELSE = re.compile(r"\b(else|other|another|besides)\b", re.IGNORECASE)

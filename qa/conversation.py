@@ -101,7 +101,7 @@ class Conversation:
         """A short reply to greetings, thanks, help and "what is this about?"; None for a real question."""
         q = question.strip()
         docs = list(documents)
-        names = ", ".join(d.title or d.source for d in docs[:5]) + (f" and {len(docs) - 5} more" if len(docs) > 5 else "")
+        names = ", ".join(d.source + (f" ({d.title})" if d.title and d.title != d.source else "") for d in docs[:5]) + (f" and {len(docs) - 5} more" if len(docs) > 5 else "")
         knows = f"I know {len(docs)} document(s): {names}." if docs else "No documents are indexed yet: add some first."
         if _ABOUT.match(q):
             return lead_of(docs) if docs else knows
@@ -335,7 +335,8 @@ def lead_of(documents: Sequence[Document], sentences: int = 2) -> str:
     parts = []
     for doc in documents[:5]:
         lead = [doc.text[s:e] for s, e in sentence_spans(doc.text) if len(doc.text[s:e].split()) >= 6][:sentences]
-        name = doc.title if doc.title and len(doc.title.split()) >= 3 else doc.source
-        parts.append(f"{name}: {' '.join(lead)}")
+        text = " ".join(" ".join(lead).split())
+        titled = doc.title and len(doc.title.split()) >= 3 and not text.startswith(doc.title.rstrip("\u2026"))
+        parts.append(f"{doc.title if titled else doc.source}: {text}")
     more = f"\n(and {len(documents) - 5} more documents)" if len(documents) > 5 else ""
     return "The documents are about:\n" + "\n".join(parts) + more

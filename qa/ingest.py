@@ -54,13 +54,11 @@ def load_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, name: str | 
         if suffix in (".html", ".htm"):
             text, title = html_to_text(raw)
         else:
-            # Only a Markdown heading makes a title: a plain text's first line is too often
-            # boilerplate ("Share and Follow").
             text, title = raw, _markdown_title(raw) if suffix in (".md", ".markdown") else ""
     text = _normalise(text)
     if not text.strip():
         raise IngestError(f"{source}: no text found in the file")
-    return Document(id=content_id(text), source=source, text=text, title=title)
+    return Document(id=content_id(text), source=source, text=text, title=title or first_line_title(text))
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -121,18 +119,27 @@ class _HTMLText(html.parser.HTMLParser):
     BLOCK = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
              "section", "article", "header", "footer", "blockquote", "pre", "hr", "dd", "dt"}
 
+    HEADINGS = {"h1", "h2", "h3"}
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.title = ""
+        self.heading = ""  # the first heading, the title of a page without <title>
         self._skip = 0
         self._in_title = False
+        self._in_heading = False
+        self._pre = 0
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag in self.SKIP:
             self._skip += 1
         if tag == "title":
             self._in_title = True
+        if tag in self.HEADINGS and not self.heading:
+            self._in_heading = True
+        if tag == "pre":
+            self._pre += 1
         if tag in self.BLOCK:
             self.parts.append("\n")
 
@@ -141,6 +148,10 @@ class _HTMLText(html.parser.HTMLParser):
             self._skip -= 1
         if tag == "title":
             self._in_title = False
+        if tag in self.HEADINGS:
+            self._in_heading = False
+        if tag == "pre" and self._pre:
+            self._pre -= 1
         if tag in self.BLOCK:
             self.parts.append("\n")
 
@@ -148,7 +159,11 @@ class _HTMLText(html.parser.HTMLParser):
         if self._in_title:
             self.title += data
         elif not self._skip:
-            self.parts.append(data)
+            # Line breaks in the page's source are spaces, as a browser shows them; only block
+            # elements (and <pre>) break lines, so a wrapped paragraph stays one sentence.
+            self.parts.append(data if self._pre else re.sub(r"\s+", " ", data))
+            if self._in_heading:
+                self.heading += data
 
 
 def html_to_text(raw: str) -> tuple[str, str]:
@@ -158,7 +173,8 @@ def html_to_text(raw: str) -> tuple[str, str]:
     parser.close()
     text = "".join(parser.parts)
     lines = [" ".join(line.split()) for line in text.splitlines()]
-    return "\n".join(line for line in lines if line), " ".join(html.unescape(parser.title).split())
+    title = " ".join(html.unescape(parser.title).split()) or " ".join(parser.heading.split())
+    return "\n".join(line for line in lines if line), title
 
 
 def _pdf_text(data: bytes, source: str) -> tuple[str, str]:
@@ -177,6 +193,20 @@ def _pdf_text(data: bytes, source: str) -> tuple[str, str]:
     if not text.strip():
         raise IngestError(f"{source}: the PDF has no text layer (a scan?); run it through OCR first")
     return text, title
+
+
+TITLE_CHARS = 80
+
+
+def first_line_title(text: str) -> str:
+    """A title from the text itself: its first line of at least four words (shorter lines at
+    the top are too often boilerplate such as "Share and Follow"), shortened to a few words."""
+    line = next((ln for ln in text.splitlines() if len(ln.split()) >= 4), "")
+    line = " ".join(line.split()).lstrip("#").strip()
+    if len(line) <= TITLE_CHARS:
+        return line
+    cut = line.rfind(" ", 0, TITLE_CHARS)
+    return line[: cut if cut > 0 else TITLE_CHARS].rstrip(",;:") + "\u2026"
 
 
 def _markdown_title(text: str) -> str:

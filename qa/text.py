@@ -70,7 +70,43 @@ def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     while last < len(spans) - 1 and _opens_quote(text[lo:hi]) == "open":
         last += 1
         hi = spans[last][1]
+    # A line wrapped mid-sentence (PDF, plain text) does not end the sentence.
+    while first > 0 and _soft_break(text, spans[first - 1][1], spans[first][0]):
+        first -= 1
+        lo = spans[first][0]
+    while last < len(spans) - 1 and _soft_break(text, spans[last][1], spans[last + 1][0]):
+        last += 1
+        hi = spans[last][1]
     return min(lo, start), max(hi, end)
+
+
+def _soft_break(text: str, left_end: int, right_start: int) -> bool:
+    """Whether the gap between two sentence spans is a line wrapped inside one sentence: a
+    single line break after a character that ends no sentence, before a lower-case letter."""
+    gap = text[left_end:right_start]
+    return (
+        gap.count("\n") == 1 and not gap.strip() and left_end > 0 and right_start < len(text)
+        and text[left_end - 1] not in _TERMINAL and text[right_start].islower()
+    )
+
+
+_TERMINAL = set(".!?:;\"'\u201d\u2019)]")
+_SOFT_BREAK = re.compile(r"(?<=[^.!?:;\"'\u201d\u2019)\]\s])[ \t]*\n[ \t]*(?=[a-z])")
+_BLANK_LINES = re.compile(r"[ \t]*\n\s*\n\s*")
+
+
+def one_line(text: str) -> str:
+    """Text for display on one line: every run of white space (line breaks too) is one space."""
+    return re.sub(r"\s+", " ", text)
+
+
+def reflow(text: str) -> str:
+    """Text for display as paragraphs: lines wrapped mid-sentence are joined, blank lines
+    between paragraphs become one line break, runs of spaces one space. The ends are kept, so
+    pieces of a text can be shown one after the other."""
+    text = _SOFT_BREAK.sub(" ", text)
+    text = _BLANK_LINES.sub("\n", text)
+    return re.sub(r"[ \t\f\v]+", " ", text)
 
 
 def _opens_quote(segment: str) -> str:

@@ -87,6 +87,7 @@ class Answer:
         question: The question as understood (after resolving follow-ups).
         alternatives: Other distinct answers that scored close to this one, best first.
         message: A reply that is not an answer (greeting, help, a problem with the question).
+        title: The title of the document the answer comes from ("" when it has none).
     """
 
     text: str
@@ -103,3 +104,4 @@ class Answer:
     question: str = ""
     alternatives: tuple["Answer", ...] = field(default_factory=tuple)
     message: str = ""
+    title: str = ""
