@@ -115,7 +115,7 @@ def build_app(bot: Any) -> Any:
         current = _signature(bot)
         if current == shown:
             return gr.skip(), gr.skip(), gr.skip()
-        return *_listing(bot), current
+        return *_listing(bot, keep_choice=True), current
 
     with gr.Blocks(title="qa \u00b7 ask your documents", analytics_enabled=False, fill_height=True) as demo:
         gr.Markdown("## Ask your documents\nAnswers are the documents' own words, highlighted in their passage, with the source and a confidence. When the documents don't say, I say so.")
@@ -168,12 +168,17 @@ def build_app(bot: Any) -> Any:
     return demo
 
 
-def _listing(bot: Any) -> tuple[str, Any]:
-    """The documents panel's HTML and the removal menu's update, from the latest index."""
+def _listing(bot: Any, keep_choice: bool = False) -> tuple[str, Any]:
+    """The documents panel's HTML and the removal menu's update, from the latest index.
+
+    Args:
+        keep_choice: Leave the menu's chosen name as it is (a refresh must not undo a choice).
+    """
     import gradio as gr
 
     docs = bot.documents()
-    return render_documents(docs), gr.update(choices=sorted(d.source for d in docs), value=None)
+    choices = sorted(d.source for d in docs)
+    return render_documents(docs), gr.update(choices=choices) if keep_choice else gr.update(choices=choices, value=None)
 
 
 def _signature(bot: Any) -> str:
@@ -236,5 +241,5 @@ def main() -> None:
 
     try:
         serve(Chatbot.load(load_settings().index_dir))
-    except (SettingsError, StoreError, ReaderLoadError, ValueError) as err:
+    except (SettingsError, StoreError, ReaderLoadError, ValueError, OSError) as err:  # OSError: a busy port
         sys.exit(f"qa: {err}")

@@ -157,6 +157,7 @@ def ask_cmd(ctx: click.Context, question: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(answer_to_dict(answer), ensure_ascii=False, indent=2))
     else:
+        _echo_understood(question, answer)
         click.echo(format_answer(answer))
 
 
@@ -174,8 +175,7 @@ def chat_cmd(ctx: click.Context) -> None:
             click.echo()
             return
         answer = bot.ask(question, history=history)
-        if answer.question and answer.question != " ".join(question.split()):
-            click.echo(f"(understood as: {answer.question})")
+        _echo_understood(question, answer)
         click.echo(format_answer(answer))
         if answer.text or (answer.abstained and not answer.message.startswith(("Please", "That question", "I couldn"))):
             history.append((question, answer))
@@ -264,6 +264,12 @@ def train_reader_cmd(data_dir: Path, output_dir: Path, work_dir: Path, **options
         train_reader(cfg, log=click.echo)
     except (ValueError, FileNotFoundError, RuntimeError) as err:
         raise QAError(str(err)) from None
+
+
+def _echo_understood(question: str, answer: Any) -> None:
+    """Say how a rewritten question (follow-up, corrected typo) was understood."""
+    if answer.question and answer.question != " ".join(question.split()):
+        click.echo(f"(understood as: {answer.question})")
 
 
 def answer_to_dict(answer: Any) -> dict[str, Any]:
