@@ -1,4 +1,4 @@
-# qa: two commands.  `make run` opens the chat page, `make test` runs every test.
+# qa: two commands.  `make run` serves the chat page (it prints the address), `make test` runs every test.
 # Both set up everything from nothing: a virtual environment in .venv, the CPU build
 # of PyTorch (pinned: an unpinned torch pulls a multi-GB CUDA build), and the project.
 

@@ -138,7 +138,7 @@ def build_app(bot: Any) -> Any:
                 gr.Markdown("### Documents")
                 # Filled when the page loads and kept current: documents added or removed
                 # anywhere (another page, `qa index`) show up within REFRESH_SECONDS.
-                doc_list = gr.HTML("", elem_id="qa-documents")
+                doc_list = gr.HTML(render_documents(bot.documents()), elem_id="qa-documents")
                 shown = gr.State("")
                 status = gr.HTML("", elem_id="qa-status")
                 if settings.uploads:
@@ -157,7 +157,8 @@ def build_app(bot: Any) -> Any:
                                show_progress_on=[status])
                 timer = gr.Timer(REFRESH_SECONDS)
                 for trigger in (demo.load, timer.tick, pick.focus):
-                    trigger(refresh, inputs=shown, outputs=[doc_list, pick, shown], show_progress="hidden", queue=False)
+                    trigger(refresh, inputs=shown, outputs=[doc_list, pick, shown], show_progress="hidden", queue=False,
+                            api_visibility="private")
         send.click(ask, inputs=[box, chat, turns], outputs=[box, chat, turns], concurrency_limit=2, concurrency_id="ask", api_name="ask")
         # One public API endpoint, "ask"; the other triggers of the same function stay private.
         box.submit(ask, inputs=[box, chat, turns], outputs=[box, chat, turns], concurrency_limit=2, concurrency_id="ask", api_visibility="private")
