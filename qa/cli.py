@@ -148,8 +148,13 @@ def documents_cmd(ctx: click.Context) -> None:
 @click.pass_context
 def ask_cmd(ctx: click.Context, question: str, as_json: bool) -> None:
     """Answer one question."""
+    from qa.config import load_settings
+    from qa.conversation import check_question, clean_question
     from qa.read import ReaderLoadError
 
+    problem = check_question(clean_question(question), load_settings(**ctx.obj).max_question_chars)
+    if problem:  # before any model loads
+        raise QAError(problem)
     try:
         answer = _bot(ctx).ask(question)
     except ReaderLoadError as err:

@@ -96,3 +96,9 @@ def test_new_index_from_seeds_says_indexed_and_unknown_removal_fails(tmp_path):
 
     typo = CliRunner().invoke(cli, ["--index", idx, "ask", "Who did Lee meet on Tusday?"], env=seeds, catch_exceptions=False)
     assert "(understood as: Who did Lee meet on Tuesday?)" in typo.stdout and "Li Qiang" in typo.stdout
+
+
+@pytest.mark.parametrize("question, message", [("", "Please type a question"), ("?!?", "couldn't find any words")])
+def test_a_question_that_cannot_be_asked_is_an_error(question, message):
+    result = CliRunner().invoke(cli, ["ask", question], catch_exceptions=False)
+    assert result.exit_code == 1 and message in result.stderr and result.stdout == ""
