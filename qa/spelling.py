@@ -51,7 +51,11 @@ class Speller:
 
     def correction(self, word: str) -> str | None:
         """The vocabulary word `word` was meant to be, or None to leave it as it is."""
-        low = word.lower()
+        low = word.lower().replace("\u2019", "'")
+        if "'" in low and low not in english_words():  # "sister's": the word before the apostrophe
+            stem, _, _ = word.partition("'" if "'" in word else "\u2019")
+            fixed = self.correction(stem)
+            return fixed + word[len(stem) :] if fixed else None
         if len(low) < MIN_LENGTH or low in self.counts or low in STOPWORDS or low in english_words():
             return None
         from rapidfuzz import distance, process

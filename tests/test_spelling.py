@@ -17,6 +17,7 @@ def speller():
     ("What has North Korae refused?", "What has North Korea refused?"),
     ("Where is Pyongyong?", "Where is Pyongyang?"),
     ("WHO MET ON TUSDAY?", "WHO MET ON TUESDAY?"),
+    ("What was Pyongyong's reply?", "What was Pyongyang's reply?"),  # the word before the apostrophe
 ])
 def test_misspelt_words_are_corrected_to_document_words(speller, question, expected):
     assert speller.correct(question) == expected
@@ -29,6 +30,8 @@ def test_misspelt_words_are_corrected_to_document_words(speller, question, expec
     "Who met Kim Jong Un in 2019?",    # numbers are never looked at
     "What happened in 2091?",
     "Who is Zelensky?",                # a name far from every word stays
+    "What was Kim\u2019s sister's name?",  # possessives of known words
+    "Why couldn't Lee talk? What wasn't said?",
 ])
 def test_known_words_names_and_numbers_are_left_alone(speller, question):
     assert speller.correct(question) == question
