@@ -7,7 +7,7 @@ from typing import Mapping, Sequence
 
 from qa.calibration import Calibration
 from qa.text import normalize_answer
-from qa.text import sentence_around
+from qa.text import sentence_around, title_of
 from qa.types import Answer, Chunk, Document, Hit, Span
 
 NOT_IN_DOCUMENTS = "The documents don't say."
@@ -141,5 +141,5 @@ def place_in_documents(answer: Answer, documents: Mapping[str, Document], margin
     q_start, q_end = sentence_around(window, answer.start - lo, answer.end - lo)
     alternatives = tuple(place_in_documents(a, documents, margin) for a in answer.alternatives)
     return replace(
-        answer, title=doc.title, quote=window[q_start:q_end], quote_start=lo + q_start, alternatives=alternatives
+        answer, title=title_of(doc), quote=window[q_start:q_end], quote_start=lo + q_start, alternatives=alternatives
     )

@@ -135,11 +135,14 @@ def _rebuild(ctx: click.Context) -> None:
 @click.pass_context
 def documents_cmd(ctx: click.Context) -> None:
     """List the indexed documents."""
+    from qa.text import title_of
+
     docs = _bot(ctx).documents()
     if not docs:
         click.echo("no documents indexed yet: add some with `qa index PATH`")
     for d in docs:
-        click.echo(f"{d.id}  {d.source}" + (f"  \u2014 {d.title}" if d.title and d.title != d.source else ""))
+        title = title_of(d)
+        click.echo(f"{d.id}  {d.source}" + (f"  \u2014 {title}" if title and title != d.source else ""))
 
 
 @cli.command("ask")

@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from qa.text import sentence_spans
+from qa.text import sentence_spans, title_of
 from qa.types import Answer, Document
 
 NOT_IN_DOCUMENTS = "The documents don't say."  # the start of an abstention's message (qa.answer)
@@ -101,7 +101,7 @@ class Conversation:
         """A short reply to greetings, thanks, help and "what is this about?"; None for a real question."""
         q = question.strip()
         docs = list(documents)
-        names = ", ".join(d.source + (f" ({d.title})" if d.title and d.title != d.source else "") for d in docs[:5]) + (f" and {len(docs) - 5} more" if len(docs) > 5 else "")
+        names = ", ".join(d.source + (f" ({title_of(d)})" if title_of(d) not in ("", d.source) else "") for d in docs[:5]) + (f" and {len(docs) - 5} more" if len(docs) > 5 else "")
         knows = f"I know {len(docs)} document(s): {names}." if docs else "No documents are indexed yet: add some first."
         if _ABOUT.match(q):
             return lead_of(docs) if docs else knows

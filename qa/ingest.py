@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from qa.text import first_line_title
 from qa.types import Document, content_id
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
@@ -193,20 +194,6 @@ def _pdf_text(data: bytes, source: str) -> tuple[str, str]:
     if not text.strip():
         raise IngestError(f"{source}: the PDF has no text layer (a scan?); run it through OCR first")
     return text, title
-
-
-TITLE_CHARS = 80
-
-
-def first_line_title(text: str) -> str:
-    """A title from the text itself: its first line of at least four words (shorter lines at
-    the top are too often boilerplate such as "Share and Follow"), shortened to a few words."""
-    line = next((ln for ln in text.splitlines() if len(ln.split()) >= 4), "")
-    line = " ".join(line.split()).lstrip("#").strip()
-    if len(line) <= TITLE_CHARS:
-        return line
-    cut = line.rfind(" ", 0, TITLE_CHARS)
-    return line[: cut if cut > 0 else TITLE_CHARS].rstrip(",;:") + "\u2026"
 
 
 def _markdown_title(text: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from qa.text import one_line, reflow
+from qa.text import one_line, reflow, title_of
 from qa.types import Answer, Document
 
 # HTML's special characters, and those Markdown (or the page's LaTeX) would act on, become
@@ -82,5 +82,5 @@ def render_documents(documents: Sequence[Document]) -> str:
     """The list of indexed documents for the side panel."""
     if not documents:
         return "<p>No documents yet. Upload some below.</p>"
-    items = "".join(f"<li>{cite(d.source, d.title)}</li>" for d in sorted(documents, key=lambda d: d.source.lower()))
+    items = "".join(f"<li>{cite(d.source, title_of(d))}</li>" for d in sorted(documents, key=lambda d: d.source.lower()))
     return f"<p>{len(documents)} document(s):</p><ul>{items}</ul>"

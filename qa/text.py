@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import string
 
+from qa.types import Document
+
 # A sentence ends at . ! ? (possibly followed by closing quotes or brackets) before white space
 # and a capital, digit, quote or bracket; a line break always ends one.
 _END = re.compile(r"""(?<=[.!?])(["'\u201d\u2019)\]]*)[ \t]+(?=["'\u201c\u2018(\[]?[A-Z0-9])|()\s*\n\s*""")
@@ -122,6 +124,25 @@ def _opens_quote(segment: str) -> str:
         i = segment.find('"')
         return "open" if i == 0 or segment[i - 1].isspace() else "close"
     return ""
+
+
+TITLE_CHARS = 80
+
+
+def first_line_title(text: str) -> str:
+    """A title from the text itself: its first line of at least four words (shorter lines at
+    the top are too often boilerplate such as "Share and Follow"), shortened to a few words."""
+    line = next((ln for ln in text[:20_000].splitlines() if len(ln.split()) >= 4), "")
+    line = " ".join(line.split()).lstrip("#").strip()
+    if len(line) <= TITLE_CHARS:
+        return line
+    cut = line.rfind(" ", 0, TITLE_CHARS)
+    return line[: cut if cut > 0 else TITLE_CHARS].rstrip(",;:") + "\u2026"
+
+
+def title_of(doc: Document) -> str:
+    """A document's title; one indexed before titles were kept gets its first line's."""
+    return doc.title or first_line_title(doc.text)
 
 
 # The official SQuAD answer normalisation: answers that normalise alike are the same answer.

@@ -78,3 +78,11 @@ def test_documents_panel_shows_titles_next_to_file_names_and_escapes_them():
     html = render_documents(docs)
     assert html.index("a&#46;txt") < html.index("b&#46;html")  # sorted by name
     assert "&#60;b&#62;Bridges&#60;/b&#62;" in html and "<b>" not in html
+
+
+def test_documents_indexed_before_titles_were_kept_show_their_first_line():
+    old = Document("1", "000_1d6ad.txt", "Share and Follow\n\nThe summit in Beijing ended on Monday.", "")
+    assert "&#8212; The summit in Beijing ended on Monday&#46;" in render_documents([old])
+    a = Answer(text="Monday", score=0.9, abstained=False, source=old.source, doc_id="1",
+               start=old.text.index("Monday"), end=old.text.index("Monday") + 6)
+    assert place_in_documents(a, {"1": old}).title == "The summit in Beijing ended on Monday."
