@@ -279,6 +279,9 @@ class Chatbot:
         if reply is not None:
             return Answer(text="", score=0.0, abstained=True, question=question, message=reply)
         understood = self.conversation.rewrite(self.speller(store).correct(question), history)
+        unclear = self.conversation.needs_context(understood)
+        if unclear:  # a bare "When?" with no earlier question to ask it of
+            return Answer(text="", score=0.0, abstained=True, question=understood, message=unclear)
         exclude = given_answers(history) if _ELSE.search(understood) else []
         return self.answer(understood, store, exclude)
 

@@ -116,6 +116,15 @@ class Conversation:
 
     # --- follow-ups -------------------------------------------------------------
 
+    @staticmethod
+    def needs_context(question: str) -> str | None:
+        """A message for a bare "Where?" that no earlier question explains; None otherwise."""
+        bare = _BARE_RE.match(question)
+        if not bare:
+            return None
+        return (f"\u201c{question.strip()}\u201d about what? Ask the whole question, for example: "
+                f"{bare.group('wh').capitalize()} did Lee meet Xi?")
+
     def rewrite(self, question: str, history: Sequence[tuple[str, Any]]) -> str:
         """The question made self-contained using the history; unchanged when it already is.
 

@@ -157,3 +157,9 @@ def test_control_characters_are_removed():
 
 def test_lead_skips_short_lines():
     assert lead_of(DOCS[:1]).splitlines()[1].startswith("summit.txt: Lee met")
+
+
+def test_a_bare_question_word_without_an_earlier_question_asks_for_the_whole_question(conv):
+    assert "Ask the whole question" in conv.needs_context("Where?")
+    assert conv.needs_context("Where did Lee meet Xi?") is None
+    assert conv.rewrite("When?", [("hi", SMALL_TALK)]) == "When?"  # nothing to ask it of
