@@ -65,6 +65,7 @@ class Chatbot:
         self._write_lock = threading.Lock()
         self._conversation: Any = None
         self._speller: tuple[Any, Any] | None = None  # (store, its Speller): one per index version
+        self.seeded = IndexReport()  # what opening the index indexed (the seeds of a new index)
 
     @classmethod
     def load(cls, index_dir: str | Path = "index", **overrides: Any) -> "Chatbot":
@@ -118,7 +119,7 @@ class Chatbot:
                 docs, problems = load_paths([seeds], self.settings.max_upload_mb * 1024 * 1024)
                 for p in problems:
                     log.warning("%s", p)
-            self.seeded = IndexReport()  # what opening indexed (the seeds of a new index)
+            self.seeded = IndexReport()
             self._index_into(store, docs, self.seeded)
             self._store = store
 

@@ -69,14 +69,13 @@ def index_cmd(
     if rebuild:
         _rebuild(ctx)
     bot = _bot(ctx)
+    unknown: list[str] = []
     if remove:
         known = {key for d in bot.documents() for key in (d.id, d.source)}
+        unknown = [name for name in remove if name not in known]
         gone = bot.remove(list(remove))
         if gone:
             click.echo(f"removed: {', '.join(gone)}")
-        unknown = [name for name in remove if name not in known]
-        if unknown:
-            raise QAError(f"no document named {', '.join(unknown)} in the index (`qa documents` lists them)")
     if paths and use_ray:
         from qa.ray_ingest import index_with_ray
 
@@ -87,12 +86,14 @@ def index_cmd(
     elif paths:
         report = bot.add_paths(list(paths), progress=lambda stage, frac: click.echo(f"  {stage}") if stage.startswith("saving") else None)
     if paths:
-        report = _with_seeds(getattr(bot, "seeded", None), report)
+        report = _with_seeds(bot.seeded, report)
         click.echo(report.summary())
         if report.problems and not report.added and not report.unchanged:
             sys.exit(1)
     docs = bot.documents()
     click.echo(f"{len(docs)} document(s), {bot.store.count()} passages in {ctx.obj['index_dir']}")
+    if unknown:  # after the files named were indexed: one wrong name does not cancel the rest
+        raise QAError(f"no document named {', '.join(unknown)} in the index (`qa documents` lists them)")
 
 
 def _with_seeds(seeded: Any, report: Any) -> Any:
