@@ -1,5 +1,5 @@
-# qa: `make run` opens the chat page, `make test` runs every test (what CI runs), and
-# `make check` runs the fast ones (no real models, no browser) while you work.
+# qa: `make run` serves the chat page (it prints the address), `make test` runs every test (what CI
+# runs), and `make check` runs the fast ones (no real models, no browser) while you work.
 # All set up everything from nothing: a virtual environment in .venv, the CPU build
 # of PyTorch (pinned: an unpinned torch pulls a multi-GB CUDA build), and the project.
 

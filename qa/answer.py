@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, replace
+from typing import Mapping, Sequence
 
 from qa.calibration import Calibration
 from qa.text import normalize_answer
-from qa.text import sentence_around
-from qa.types import Answer, Chunk, Hit, Span
+from qa.text import sentence_around, title_of
+from qa.types import Answer, Chunk, Document, Hit, Span
 
 NOT_IN_DOCUMENTS = "The documents don't say."
 
@@ -161,3 +161,18 @@ def _with_alternatives(answer: Answer, alternatives: tuple[Answer, ...]) -> Answ
     from dataclasses import replace
 
     return replace(answer, alternatives=alternatives)
+
+
+def place_in_documents(answer: Answer, documents: Mapping[str, Document], margin: int = 2000) -> Answer:
+    """The answer (and its alternatives) with the title of its document, and its quote taken
+    from the document itself, so a sentence that runs past the end of the passage is whole."""
+    doc = documents.get(answer.doc_id)
+    if doc is None or not answer.text:
+        return answer
+    lo = max(0, answer.start - margin)
+    window = doc.text[lo : answer.end + margin]
+    q_start, q_end = sentence_around(window, answer.start - lo, answer.end - lo)
+    alternatives = tuple(place_in_documents(a, documents, margin) for a in answer.alternatives)
+    return replace(
+        answer, title=title_of(doc), quote=window[q_start:q_end], quote_start=lo + q_start, alternatives=alternatives
+    )

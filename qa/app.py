@@ -40,6 +40,7 @@ CSS = """
 footer { display: none !important; }
 """
 
+REFRESH_SECONDS = 5  # how often an open page checks for documents changed elsewhere
 UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf"]
 
 
@@ -74,7 +75,7 @@ def build_app(bot: Any) -> Any:
 
     def upload(files: list[str] | None, progress: Any = gr.Progress()):
         if not settings.uploads:
-            return "Uploads are switched off on this server.", render_documents(bot.documents()), gr.update(), None
+            return "Uploads are switched off on this server.", *_listing(bot), None
         try:
             # Gradio keeps each upload under its own name, so the file name is the source shown.
             report = bot.add_paths(files or [], progress=lambda stage, frac: progress(frac, desc=stage))
@@ -82,21 +83,28 @@ def build_app(bot: Any) -> Any:
         except Exception:
             log.exception("indexing failed")
             status = "Indexing failed; the documents already indexed are unchanged. Please try again."
-        # The upload box is emptied, so the next upload holds only the new files.
-        return escape(status), render_documents(bot.documents()), gr.update(choices=_doc_choices(bot), value=None), None
+        # The upload box is emptied (after a refusal too), so the next upload holds only the new files.
+        return escape(status), *_listing(bot), None
 
     def remove(name: str | None):
         if not settings.uploads:
-            return "Changing documents is switched off on this server.", render_documents(bot.documents()), gr.update()
+            return "Changing documents is switched off on this server.", *_listing(bot)
         if not name:
-            return "Choose a document to remove.", render_documents(bot.documents()), gr.update()
+            return "Choose a document to remove.", *_listing(bot)
         try:
             gone = bot.remove([name])
-            status = f"Removed {', '.join(gone)}." if gone else "No such document."
+            status = f"Removed {', '.join(gone)}." if gone else f"{name} is not in the index (perhaps removed from another page or the command line); the list is now up to date."
         except Exception:
             log.exception("remove failed")
             status = "Removing failed; nothing was changed."
-        return escape(status), render_documents(bot.documents()), gr.update(choices=_doc_choices(bot), value=None)
+        return escape(status), *_listing(bot)
+
+    def refresh(shown: str):
+        """The document list and removal menu, when the documents changed since `shown`."""
+        current = _signature(bot)
+        if current == shown:
+            return gr.skip(), gr.skip(), gr.skip()
+        return *_listing(bot, keep_choice=True), current
 
     with gr.Blocks(title="qa \u00b7 ask your documents", analytics_enabled=False, fill_height=True) as demo:
         gr.Markdown("## Ask your documents\nAnswers are the documents' own words, highlighted in their passage, with the source and a confidence. When the documents don't say, I say so.")
@@ -117,16 +125,29 @@ def build_app(bot: Any) -> Any:
                 clear = gr.Button("New conversation", size="sm")
             with gr.Column(scale=1):
                 gr.Markdown("### Documents")
+                # Filled when the page loads and kept current: documents added or removed
+                # anywhere (another page, `qa index`) show up within REFRESH_SECONDS.
                 doc_list = gr.HTML(render_documents(bot.documents()), elem_id="qa-documents")
+                shown = gr.State("")
                 status = gr.HTML("", elem_id="qa-status")
                 if settings.uploads:
                     files = gr.File(label=f"Add documents (txt, md, html, pdf \u00b7 up to {settings.max_upload_mb} MB each)",
                                     file_count="multiple", file_types=UPLOAD_TYPES, type="filepath", elem_id="qa-upload")
-                    with gr.Row():
-                        pick = gr.Dropdown(choices=_doc_choices(bot), value=None, label="Remove a document", scale=3)
-                        drop = gr.Button("Remove", size="sm", scale=1)
-                    files.upload(upload, inputs=files, outputs=[status, doc_list, pick, files], concurrency_limit=1, concurrency_id="index")
-                    drop.click(remove, inputs=pick, outputs=[status, doc_list, pick], concurrency_limit=1, concurrency_id="index")
+                with gr.Row(visible=settings.uploads):
+                    # Custom values pass Gradio's own check, so a name another session removed
+                    # gets our message rather than "not in the list of choices".
+                    pick = gr.Dropdown(choices=[], value=None, label="Remove a document", scale=3,
+                                       allow_custom_value=True, elem_id="qa-remove-pick")
+                    drop = gr.Button("Remove", size="sm", scale=1, elem_id="qa-remove")
+                if settings.uploads:
+                    files.upload(upload, inputs=files, outputs=[status, doc_list, pick, files], concurrency_limit=1,
+                                 concurrency_id="index", show_progress_on=[status])
+                    drop.click(remove, inputs=pick, outputs=[status, doc_list, pick], concurrency_limit=1, concurrency_id="index",
+                               show_progress_on=[status])
+                timer = gr.Timer(REFRESH_SECONDS)
+                for trigger in (demo.load, timer.tick, pick.focus):
+                    trigger(refresh, inputs=shown, outputs=[doc_list, pick, shown], show_progress="hidden", queue=False,
+                            api_visibility="private")
         send.click(ask, inputs=[box, chat, turns], outputs=[box, chat, turns], concurrency_limit=2, concurrency_id="ask", api_name="ask")
         # One public API endpoint, "ask"; the other triggers of the same function stay private.
         box.submit(ask, inputs=[box, chat, turns], outputs=[box, chat, turns], concurrency_limit=2, concurrency_id="ask", api_visibility="private")
@@ -137,8 +158,22 @@ def build_app(bot: Any) -> Any:
     return demo
 
 
-def _doc_choices(bot: Any) -> list[str]:
-    return sorted(d.source for d in bot.documents())
+def _listing(bot: Any, keep_choice: bool = False) -> tuple[str, Any]:
+    """The documents panel's HTML and the removal menu's update, from the latest index.
+
+    Args:
+        keep_choice: Leave the menu's chosen name as it is (a refresh must not undo a choice).
+    """
+    import gradio as gr
+
+    docs = bot.documents()
+    choices = sorted(d.source for d in docs)
+    return render_documents(docs), gr.update(choices=choices) if keep_choice else gr.update(choices=choices, value=None)
+
+
+def _signature(bot: Any) -> str:
+    """Changes whenever the set of documents does."""
+    return "\n".join(sorted(d.id + d.source for d in bot.documents()))
 
 
 def _theme() -> Any:
@@ -165,12 +200,22 @@ def serve(bot: Any, block: bool = True) -> Any:
     auth = tuple(s.auth.split(":", 1)) if s.auth else None
     if not _is_loopback(s.host) and not auth:
         log.warning("the chat page is open to the network at %s without a login; set QA_AUTH=user:password to require one", s.host)
-    demo.launch(
-        server_name=s.host, server_port=s.port, share=s.share, auth=auth, max_file_size=f"{s.max_upload_mb}mb",
-        show_error=False, quiet=False, prevent_thread_lock=not block, theme=_theme(), css=CSS,
-        footer_links=[], allowed_paths=[], app_kwargs={},
-    )
+    try:
+        # quiet: Gradio's own start-up lines give advice in its terms (share=True in launch()).
+        demo.launch(
+            server_name=s.host, server_port=s.port, share=s.share, auth=auth, max_file_size=f"{s.max_upload_mb}mb",
+            show_error=False, quiet=True, prevent_thread_lock=True, theme=_theme(), css=CSS,
+            footer_links=[], allowed_paths=[], app_kwargs={},
+        )
+    except OSError as err:
+        if "port" not in str(err):
+            raise
+        raise OSError(f"port {s.port} on {s.host} is in use (another qa or program?): stop it, or choose another "
+                      f"port with --port N or QA_PORT=N") from None
     log.info("chat page ready in %.1f s", time.perf_counter() - started)
+    print(f"qa: the chat page is at http://{s.host}:{s.port} \u2014 open it in a browser (Ctrl-C stops it)", flush=True)
+    if block:
+        demo.block_thread()
     return demo
 
 
@@ -186,5 +231,5 @@ def main() -> None:
 
     try:
         serve(Chatbot.load(load_settings().index_dir))
-    except (SettingsError, StoreError, ReaderLoadError, ValueError) as err:
+    except (SettingsError, StoreError, ReaderLoadError, ValueError, OSError) as err:  # OSError: a busy port
         sys.exit(f"qa: {err}")

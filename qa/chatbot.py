@@ -62,6 +62,8 @@ class Chatbot:
         self._calibration: Any = None
         self._write_lock = threading.Lock()
         self._conversation: Any = None
+        self._speller: tuple[Any, Any] | None = None  # (store, its Speller): one per index version
+        self.seeded = IndexReport()  # what opening the index indexed (the seeds of a new index)
 
     @classmethod
     def load(cls, index_dir: str | Path = "index", **overrides: Any) -> "Chatbot":
@@ -115,7 +117,8 @@ class Chatbot:
                 docs, problems = load_paths([seeds], self.settings.max_upload_mb * 1024 * 1024)
                 for p in problems:
                     log.warning("%s", p)
-            self._index_into(store, docs, IndexReport())
+            self.seeded = IndexReport()
+            self._index_into(store, docs, self.seeded)
             self._store = store
 
     def _latest_store(self) -> Any:
@@ -141,8 +144,14 @@ class Chatbot:
             self._store = store
 
     def documents(self) -> list[Document]:
-        """The indexed documents."""
-        return list(self.store.documents.values())
+        """The indexed documents, as saved by any process sharing the index."""
+        from qa.store.base import IndexMismatchError
+
+        try:
+            store = self._latest_store()
+        except IndexMismatchError:  # re-indexed with other settings elsewhere: keep this version
+            store = self.store
+        return list(store.documents.values())
 
     def add_paths(self, paths: Sequence[str | Path], progress: Progress | None = None) -> IndexReport:
         """Index files and folders (.txt, .md, .html, .pdf). Refused files are reported, not raised."""
@@ -195,12 +204,13 @@ class Chatbot:
     def _embed_with_progress(self, texts: list[str], progress: Progress | None) -> Any:
         import numpy as np
 
-        batch = 64
+        batch = 16  # small enough that the progress shown moves on a short document too
         parts = []
         for lo in range(0, len(texts), batch):
-            if progress:
-                progress(f"embedding passages {lo}/{len(texts)}", lo / max(1, len(texts)))
             parts.append(self.embedder.embed(texts[lo : lo + batch]))
+            if progress:
+                done = min(lo + batch, len(texts))
+                progress(f"embedding passages {done}/{len(texts)}", done / len(texts))
         return np.vstack(parts) if parts else self.embedder.embed([])
 
     @contextlib.contextmanager
@@ -268,9 +278,21 @@ class Chatbot:
         reply = self.conversation.reply_to_non_question(question, store.documents.values())
         if reply is not None:
             return Answer(text="", score=0.0, abstained=True, question=question, message=reply, kind="small_talk")
-        understood = self.conversation.rewrite(question, history)
+        understood = self.conversation.rewrite(self.speller(store).correct(question), history)
+        unclear = self.conversation.needs_context(understood)
+        if unclear:  # a bare "When?" with no earlier question to ask it of
+            return Answer(text="", score=0.0, abstained=True, question=understood, message=unclear, kind="problem")
         exclude = given_answers(history) if _ELSE.search(understood) else []
         return self.answer(understood, store, exclude)
+
+    def speller(self, store: Any) -> Any:
+        """The typo corrector over `store`'s words, built once per version of the index."""
+        cached = self._speller
+        if cached is None or cached[0] is not store:
+            from qa.spelling import Speller
+
+            cached = self._speller = (store, Speller(d.text for d in store.documents.values()))
+        return cached[1]
 
     def candidates(self, question: str, store: Any = None) -> Any:
         """Retrieve, read and merge, for a self-contained question; nothing is decided yet.
@@ -315,7 +337,10 @@ class Chatbot:
             store: The store to search (default: the current one).
             exclude: (document id, start, end) of answers not to give again.
         """
-        return self.decide(self.candidates(question, store), exclude)
+        from qa.answer import place_in_documents
+
+        store = store or self.store
+        return place_in_documents(self.decide(self.candidates(question, store), exclude), store.documents)
 
 
 _ELSE = re.compile(r"\b(else|other|another|besides)\b", re.IGNORECASE)

@@ -69,9 +69,13 @@ def index_cmd(
     if rebuild:
         _rebuild(ctx)
     bot = _bot(ctx)
+    unknown: list[str] = []
     if remove:
+        known = {key for d in bot.documents() for key in (d.id, d.source)}
+        unknown = [name for name in remove if name not in known]
         gone = bot.remove(list(remove))
-        click.echo(f"removed: {', '.join(gone)}" if gone else "no such document")
+        if gone:
+            click.echo(f"removed: {', '.join(gone)}")
     if paths and use_ray:
         from qa.ray_ingest import index_with_ray
 
@@ -80,13 +84,27 @@ def index_cmd(
         except (RuntimeError, ValueError) as err:
             raise QAError(str(err)) from None
     elif paths:
-        report = bot.add_paths(list(paths), progress=lambda stage, frac: click.echo(f"  {stage}", err=True) if stage.startswith("saving") else None)
+        report = bot.add_paths(list(paths), progress=lambda stage, frac: click.echo(f"  {stage}") if stage.startswith("saving") else None)
     if paths:
+        report = _with_seeds(bot.seeded, report)
         click.echo(report.summary())
         if report.problems and not report.added and not report.unchanged:
             sys.exit(1)
     docs = bot.documents()
     click.echo(f"{len(docs)} document(s), {bot.store.count()} passages in {ctx.obj['index_dir']}")
+    if unknown:  # after the files named were indexed: one wrong name does not cancel the rest
+        raise QAError(f"no document named {', '.join(unknown)} in the index (`qa documents` lists them)")
+
+
+def _with_seeds(seeded: Any, report: Any) -> Any:
+    """The report of `qa index` on a new index, counting the seed documents opening it just
+    indexed as added (not as "already indexed")."""
+    if not seeded or not seeded.added:
+        return report
+    report.unchanged = [u for u in report.unchanged if u not in seeded.added]
+    report.added[:0] = [a for a in seeded.added if a not in report.added]
+    report.passages += seeded.passages
+    return report
 
 
 def _rebuild(ctx: click.Context) -> None:
@@ -118,8 +136,14 @@ def _rebuild(ctx: click.Context) -> None:
 @click.pass_context
 def documents_cmd(ctx: click.Context) -> None:
     """List the indexed documents."""
-    for d in _bot(ctx).documents():
-        click.echo(f"{d.id}  {d.source}  {d.title}")
+    from qa.text import title_of
+
+    docs = _bot(ctx).documents()
+    if not docs:
+        click.echo("no documents indexed yet: add some with `qa index PATH`")
+    for d in docs:
+        title = title_of(d)
+        click.echo(f"{d.id}  {d.source}" + (f"  \u2014 {title}" if title and title != d.source else ""))
 
 
 @cli.command("ask")
@@ -128,8 +152,13 @@ def documents_cmd(ctx: click.Context) -> None:
 @click.pass_context
 def ask_cmd(ctx: click.Context, question: str, as_json: bool) -> None:
     """Answer one question."""
+    from qa.config import load_settings
+    from qa.conversation import check_question, clean_question
     from qa.read import ReaderLoadError
 
+    problem = check_question(clean_question(question), load_settings(**ctx.obj).max_question_chars)
+    if problem:  # before any model loads
+        raise QAError(problem)
     try:
         answer = _bot(ctx).ask(question)
     except ReaderLoadError as err:
@@ -137,6 +166,7 @@ def ask_cmd(ctx: click.Context, question: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(answer_to_dict(answer), ensure_ascii=False, indent=2))
     else:
+        _echo_understood(question, answer)
         click.echo(format_answer(answer))
 
 
@@ -156,8 +186,7 @@ def chat_cmd(ctx: click.Context) -> None:
             click.echo()
             return
         answer = bot.ask(question, history=history)
-        if answer.question and answer.question != " ".join(question.split()):
-            click.echo(f"(understood as: {answer.question})")
+        _echo_understood(question, answer)
         click.echo(format_answer(answer))
         history = remember(history, question, answer)
 
@@ -286,9 +315,15 @@ def train_reader_cmd(data_dir: Path, output_dir: Path, work_dir: Path, **options
     given = {k: v for k, v in options.items() if v is not None}
     try:
         cfg = TrainConfig(data_dir=data_dir, output_dir=output_dir, work_dir=work_dir, **given)
-        train_reader(cfg, log=lambda msg: click.echo(msg, err=True))
+        train_reader(cfg, log=click.echo)
     except (ValueError, FileNotFoundError, RuntimeError) as err:
         raise QAError(str(err)) from None
+
+
+def _echo_understood(question: str, answer: Any) -> None:
+    """Say how a rewritten question (follow-up, corrected typo) was understood."""
+    if answer.question and answer.question != " ".join(question.split()):
+        click.echo(f"(understood as: {answer.question})")
 
 
 def answer_to_dict(answer: Any) -> dict[str, Any]:
@@ -300,6 +335,8 @@ def answer_to_dict(answer: Any) -> dict[str, Any]:
 
 def format_answer(answer: Any) -> str:
     """An answer as terminal text: the span, its source and confidence, the sentence around it."""
+    from qa.text import one_line
+
     lines = []
     if answer.message and not answer.text:
         lines.append(answer.message)
@@ -307,9 +344,10 @@ def format_answer(answer: Any) -> str:
         if not a.text:
             continue
         lead = "" if i == 0 else "Also: "
-        lines.append(f"{lead}{a.text}")
-        lines.append(f"  > {a.quote}")
-        lines.append(f"  source: {a.source} (characters {a.start}-{a.end}), confidence {a.score:.0%}")
+        lines.append(f"{lead}{one_line(a.text).strip()}")
+        lines.append(f"  > {one_line(a.quote).strip()}")
+        title = f" \u2014 {a.title}" if a.title and a.title != a.source else ""
+        lines.append(f"  source: {a.source}{title} (characters {a.start}-{a.end}), confidence {a.score:.0%}")
     return "\n".join(lines)
 
 

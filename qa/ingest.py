@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from qa.text import first_line_title
 from qa.types import Document, content_id
 
 log = logging.getLogger("qa")
@@ -57,13 +58,11 @@ def load_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, name: str | 
         if suffix in (".html", ".htm"):
             text, title = html_to_text(raw)
         else:
-            # Only a Markdown heading makes a title: a plain text's first line is too often
-            # boilerplate ("Share and Follow").
             text, title = raw, _markdown_title(raw) if suffix in (".md", ".markdown") else ""
     text = _normalise(text)
     if not text.strip():
         raise IngestError(f"{source}: no text found in the file")
-    return Document(id=content_id(text), source=source, text=text, title=title)
+    return Document(id=content_id(text), source=source, text=text, title=title or first_line_title(text))
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -136,18 +135,27 @@ class _HTMLText(html.parser.HTMLParser):
     BLOCK = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
              "section", "article", "header", "footer", "blockquote", "pre", "hr", "dd", "dt"}
 
+    HEADINGS = {"h1", "h2", "h3"}
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.title = ""
+        self.heading = ""  # the first heading, the title of a page without <title>
         self._skip = 0
         self._in_title = False
+        self._in_heading = False
+        self._pre = 0
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag in self.SKIP:
             self._skip += 1
         if tag == "title":
             self._in_title = True
+        if tag in self.HEADINGS and not self.heading:
+            self._in_heading = True
+        if tag == "pre":
+            self._pre += 1
         if tag in self.BLOCK:
             self.parts.append("\n")
 
@@ -156,6 +164,10 @@ class _HTMLText(html.parser.HTMLParser):
             self._skip -= 1
         if tag == "title":
             self._in_title = False
+        if tag in self.HEADINGS:
+            self._in_heading = False
+        if tag == "pre" and self._pre:
+            self._pre -= 1
         if tag in self.BLOCK:
             self.parts.append("\n")
 
@@ -163,7 +175,11 @@ class _HTMLText(html.parser.HTMLParser):
         if self._in_title:
             self.title += data
         elif not self._skip:
-            self.parts.append(data)
+            # Line breaks in the page's source are spaces, as a browser shows them; only block
+            # elements (and <pre>) break lines, so a wrapped paragraph stays one sentence.
+            self.parts.append(data if self._pre else re.sub(r"\s+", " ", data))
+            if self._in_heading:
+                self.heading += data
 
 
 def html_to_text(raw: str) -> tuple[str, str]:
@@ -173,7 +189,8 @@ def html_to_text(raw: str) -> tuple[str, str]:
     parser.close()
     text = "".join(parser.parts)
     lines = [" ".join(line.split()) for line in text.splitlines()]
-    return "\n".join(line for line in lines if line), " ".join(html.unescape(parser.title).split())
+    title = " ".join(html.unescape(parser.title).split()) or " ".join(parser.heading.split())
+    return "\n".join(line for line in lines if line), title
 
 
 def _pdf_text(data: bytes, source: str) -> tuple[str, str]:

@@ -8,8 +8,9 @@ special characters become entities, and so do the characters Markdown would act 
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
+from qa.text import one_line, reflow, title_of
 from qa.types import Answer, Document
 
 # HTML's special characters, and those Markdown (or the page's LaTeX) would act on, become
@@ -22,10 +23,16 @@ def escape(text: str) -> str:
     return text.translate(_ENTITIES)
 
 
-def highlight(text: str, start: int, end: int) -> str:
-    """`text` escaped, with text[start:end] marked."""
+def highlight(text: str, start: int, end: int, shown: Callable[[str], str] = str) -> str:
+    """`text` escaped, with text[start:end] marked.
+
+    Args:
+        shown: How each piece is laid out for display (e.g. `one_line`); the offsets are
+            into `text` as stored, so the mark stays on the answer's exact words.
+    """
     start, end = max(0, start), min(len(text), end)
-    return f"{escape(text[:start])}<mark>{escape(text[start:end])}</mark>{escape(text[end:])}"
+    before, marked, after = shown(text[:start]).lstrip(), shown(text[start:end]), shown(text[end:]).rstrip()
+    return f"{escape(before)}<mark>{escape(marked)}</mark>{escape(after)}"
 
 
 def render_answer(answer: Answer, asked: str = "") -> str:
@@ -52,25 +59,28 @@ def render_answer(answer: Answer, asked: str = "") -> str:
 
 def _one_answer(a: Answer, number: int) -> str:
     q_start = a.start - a.quote_start
-    quote = highlight(a.quote, q_start, q_start + len(a.text))
+    quote = highlight(a.quote, q_start, q_start + len(a.text), one_line)
     p_start = a.start - a.passage_start
-    passage = highlight(a.passage, p_start, p_start + len(a.text))
+    passage = highlight(a.passage, p_start, p_start + len(a.text), reflow)
     label = f"{number}. " if number else ""
     return (
-        f'<div class="qa-answer"><p><strong>{label}{escape(a.text)}</strong></p>'
+        f'<div class="qa-answer"><p><strong>{label}{escape(one_line(a.text).strip())}</strong></p>'
         f"<blockquote>{quote}</blockquote>"
-        f'<p class="qa-source"><small>Source: <code>{escape(a.source)}</code>, characters {a.start}&#8211;{a.end} '
+        f'<p class="qa-source"><small>Source: {cite(a.source, a.title)}, characters {a.start}&#8211;{a.end} '
         f"&#183; confidence {a.score:.0%}</small></p>"
         f"<details><summary>Passage</summary><p>{passage}</p></details></div>"
     )
+
+
+def cite(source: str, title: str = "") -> str:
+    """A document's file name, with its title after it when it has one."""
+    named = f" &#8212; {escape(title)}" if title and title != source else ""
+    return f"<code>{escape(source)}</code>{named}"
 
 
 def render_documents(documents: Sequence[Document]) -> str:
     """The list of indexed documents for the side panel."""
     if not documents:
         return "<p>No documents yet. Upload some below.</p>"
-    items = "".join(
-        f"<li><code>{escape(d.source)}</code>{f' &#8212; {escape(d.title)}' if d.title and d.title != d.source else ''}</li>"
-        for d in documents
-    )
+    items = "".join(f"<li>{cite(d.source, title_of(d))}</li>" for d in sorted(documents, key=lambda d: d.source.lower()))
     return f"<p>{len(documents)} document(s):</p><ul>{items}</ul>"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import string
 
+from qa.types import Document
+
 # A sentence ends at . ! ? (possibly followed by closing quotes or brackets) before white space
 # and a capital, digit, quote or bracket; a line break always ends one.
 _END = re.compile(r"""(?<=[.!?])(["'\u201d\u2019)\]]*)[ \t]+(?=["'\u201c\u2018(\[]?[A-Z0-9])|()\s*\n\s*""")
@@ -70,7 +72,43 @@ def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     while last < len(spans) - 1 and _opens_quote(text[lo:hi]) == "open":
         last += 1
         hi = spans[last][1]
+    # A line wrapped mid-sentence (PDF, plain text) does not end the sentence.
+    while first > 0 and _soft_break(text, spans[first - 1][1], spans[first][0]):
+        first -= 1
+        lo = spans[first][0]
+    while last < len(spans) - 1 and _soft_break(text, spans[last][1], spans[last + 1][0]):
+        last += 1
+        hi = spans[last][1]
     return min(lo, start), max(hi, end)
+
+
+def _soft_break(text: str, left_end: int, right_start: int) -> bool:
+    """Whether the gap between two sentence spans is a line wrapped inside one sentence: a
+    single line break after a character that ends no sentence, before a lower-case letter."""
+    gap = text[left_end:right_start]
+    return (
+        gap.count("\n") == 1 and not gap.strip() and left_end > 0 and right_start < len(text)
+        and text[left_end - 1] not in _TERMINAL and text[right_start].islower()
+    )
+
+
+_TERMINAL = set(".!?:;\"'\u201d\u2019)]")
+_SOFT_BREAK = re.compile(r"(?<=[^.!?:;\"'\u201d\u2019)\]\s])[ \t]*\n[ \t]*(?=[a-z])")
+_BLANK_LINES = re.compile(r"[ \t]*\n\s*\n\s*")
+
+
+def one_line(text: str) -> str:
+    """Text for display on one line: every run of white space (line breaks too) is one space."""
+    return re.sub(r"\s+", " ", text)
+
+
+def reflow(text: str) -> str:
+    """Text for display as paragraphs: lines wrapped mid-sentence are joined, blank lines
+    between paragraphs become one line break, runs of spaces one space. The ends are kept, so
+    pieces of a text can be shown one after the other."""
+    text = _SOFT_BREAK.sub(" ", text)
+    text = _BLANK_LINES.sub("\n", text)
+    return re.sub(r"[ \t\f\v]+", " ", text)
 
 
 def _opens_quote(segment: str) -> str:
@@ -86,6 +124,25 @@ def _opens_quote(segment: str) -> str:
         i = segment.find('"')
         return "open" if i == 0 or segment[i - 1].isspace() else "close"
     return ""
+
+
+TITLE_CHARS = 80
+
+
+def first_line_title(text: str) -> str:
+    """A title from the text itself: its first line of at least four words (shorter lines at
+    the top are too often boilerplate such as "Share and Follow"), shortened to a few words."""
+    line = next((ln for ln in text[:20_000].splitlines() if len(ln.split()) >= 4), "")
+    line = " ".join(line.split()).lstrip("#").strip()
+    if len(line) <= TITLE_CHARS:
+        return line
+    cut = line.rfind(" ", 0, TITLE_CHARS)
+    return line[: cut if cut > 0 else TITLE_CHARS].rstrip(",;:") + "\u2026"
+
+
+def title_of(doc: Document) -> str:
+    """A document's title; one indexed before titles were kept gets its first line's."""
+    return doc.title or first_line_title(doc.text)
 
 
 # The official SQuAD answer normalisation: answers that normalise alike are the same answer.

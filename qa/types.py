@@ -97,6 +97,7 @@ class Answer:
         message: A reply that is not an answer (greeting, help, a problem with the question).
         kind: What the reply is (see `ReplyKind`); by default "abstain" when `abstained`, else
             "answer".
+        title: The title of the document the answer comes from ("" when it has none).
     """
 
     text: str
@@ -113,6 +114,7 @@ class Answer:
     question: str = ""
     alternatives: tuple["Answer", ...] = field(default_factory=tuple)
     message: str = ""
+    title: str = ""
     kind: ReplyKind | None = None
 
     def __post_init__(self) -> None:

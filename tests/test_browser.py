@@ -47,6 +47,7 @@ UPLOADED = "The Plimsoll lighthouse on Garrow Point was painted green in 1932 by
 UPLOADED_NAME = "garrow_lighthouse.txt"
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+SERVED: dict[str, Path] = {}  # the served index folder, for the command line to change
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +66,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, shipped_reader: Any, real_e
     settings = Settings(index_dir=str(folder / "index"), seed_dir=str(seeds), host="127.0.0.1", port=port)
     bot = Chatbot(settings, embedder=real_embedder, reader=shipped_reader)
     bot.open()
+    SERVED["index"] = folder / "index"
     demo = serve(bot, block=False)
     try:
         yield f"http://127.0.0.1:{port}/"
@@ -209,7 +211,8 @@ def test_upload_indexes_a_document_and_refuses_a_binary_one(page: Any, tmp_path:
     assert UPLOADED_NAME in reply.inner_text()
 
     page.set_input_files("#qa-upload input[type=file]", str(binary))
-    page.wait_for_function("document.querySelector('#qa-status').innerText.includes('holiday_photo.txt')", timeout=ANSWER_TIMEOUT_MS)
+    # The progress shows in the status area too ("reading holiday_photo.txt"): wait for the verdict.
+    page.wait_for_function("document.querySelector('#qa-status').innerText.includes('binary')", timeout=ANSWER_TIMEOUT_MS)
     status = page.inner_text("#qa-status")
     assert "binary" in status and "indexed 1" not in status, status
     assert page.inner_text("#qa-documents") == documents
@@ -231,3 +234,108 @@ def test_page_works_offline(page: Any) -> None:
     assert page.js_errors == []
     if EXTERNAL:  # reported, not failed: the page worked without them
         warnings.warn(f"the page asked for {len(set(EXTERNAL))} external URL(s), all refused: {sorted(set(EXTERNAL))}")
+
+
+# --- a newcomer's page: a live document list, one progress display, short follow-ups ----------
+
+COLOPHON = "The Quenton colophon was carved by the stonemason Ilse Marrow in 1702, above the west door.\n"
+
+
+def new_page(browser: Any, server: str) -> Any:
+    """Another browser session (own cookies) on the chat page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.route("**/*", lambda r: r.continue_() if (urlparse(r.request.url).hostname or "") in LOCAL_HOSTS else r.abort())
+    pg = context.new_page()
+    pg.goto(server)
+    pg.wait_for_selector("#qa-ask", timeout=60_000)
+    return pg
+
+
+def wait_text(page: Any, selector: str, text: str, timeout: int) -> None:
+    """Wait until the element shows `text` (it may not exist yet while the page loads)."""
+    page.wait_for_function(f"(document.querySelector({selector!r})?.innerText || '').includes({text!r})", timeout=timeout)
+
+
+def choose_to_remove(page: Any, name: str) -> None:
+    box = page.locator("#qa-remove-pick input")
+    box.click()
+    box.fill(name)
+    box.press("Enter")
+
+
+def test_document_list_is_live_and_removal_works_from_every_session(page: Any, browser: Any, server: str, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    wait_text(page, "#qa-documents", "document(s)", 30_000)
+    assert "colophon.txt" not in page.inner_text("#qa-documents")
+    other = new_page(browser, server)  # open before the change: it must catch up by itself
+    (tmp_path / "colophon.txt").write_text(COLOPHON, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_SEED_DIR": str(tmp_path / "no-seeds")}
+    done = subprocess.run([sys.executable, "-m", "qa", "--index", str(SERVED["index"]), "index", str(tmp_path / "colophon.txt")],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0 and "indexed 1 document(s)" in done.stdout, done.stdout + done.stderr
+
+    page.reload()
+    wait_text(page, "#qa-documents", "colophon.txt", 30_000)
+    assert "The Quenton colophon was carved" in page.inner_text("#qa-documents")  # its title
+    wait_text(other, "#qa-documents", "colophon.txt", 30_000)
+
+    # Chosen in this page, removed from the other session: this page's removal then says so.
+    choose_to_remove(page, "colophon.txt")
+    choose_to_remove(other, "colophon.txt")
+    other.click("#qa-remove")
+    wait_text(other, "#qa-status", "Removed colophon.txt", 60_000)
+    assert "colophon.txt" not in other.inner_text("#qa-documents")
+    page.click("#qa-remove")
+    wait_text(page, "#qa-status", "colophon.txt", 60_000)
+    status = page.inner_text("#qa-status")
+    assert "not in the index" in status and "list of choices" not in status, status
+    assert "colophon.txt" not in page.inner_text("#qa-documents")
+    assert page.locator(".toast-body, [data-testid=toast-body]").count() == 0  # no Gradio error pop-up
+    other.context.close()
+
+
+def test_upload_shows_one_progress_display_that_advances(page: Any, tmp_path: Path) -> None:
+    long_doc = tmp_path / "almanac.txt"
+    long_doc.write_text("\n".join(f"In year {1800 + i} the almanac of Quenton recorded {i} floods and {i + 3} fairs, "
+                                  f"and the harvest of blue turnips weighed {i * 7} tonnes in the valley of Vell." for i in range(300)),
+                        encoding="utf-8")
+    page.evaluate("""() => {
+        window.__shown = []; window.__most = 0;
+        new MutationObserver(() => {
+            const bars = [...document.querySelectorAll('[data-testid=status-tracker], .progress-text, .progress-level')]
+                .filter(el => el.offsetParent !== null && /embedding passages \\d+/.test(el.innerText));
+            const trackers = new Set(bars.map(el => el.closest('[data-testid=status-tracker]') || el));
+            window.__most = Math.max(window.__most, trackers.size);
+            for (const el of bars) { const m = el.innerText.match(/embedding passages (\\d+)\\/(\\d+)/); if (m && !window.__shown.includes(m[1])) window.__shown.push(m[1]); }
+        }).observe(document.body, {subtree: true, childList: true, characterData: true});
+    }""")
+    page.set_input_files("#qa-upload input[type=file]", str(long_doc))
+    wait_text(page, "#qa-status", "indexed 1 document(s)", ANSWER_TIMEOUT_MS)
+    assert "almanac.txt" in page.inner_text("#qa-status")
+    shown, most = page.evaluate("() => [window.__shown, window.__most]")
+    assert most == 1, f"{most} progress displays at once"
+    assert len(shown) >= 2, f"the progress did not advance: {shown}"
+
+
+def test_refused_upload_leaves_the_upload_box_ready(page: Any, tmp_path: Path) -> None:
+    binary = tmp_path / "scan.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 20)
+    page.set_input_files("#qa-upload input[type=file]", str(binary))
+    wait_text(page, "#qa-status", "binary", ANSWER_TIMEOUT_MS)
+    page.wait_for_timeout(500)
+    assert "scan.txt" not in page.inner_text("#qa-upload")  # emptied, ready for the next file
+    assert page.locator("#qa-upload .error, #qa-upload [data-testid=status-tracker].error").count() == 0
+
+
+def test_typo_and_short_follow_up_in_the_page(page: Any) -> None:
+    reply = ask(page, "Who did Lee meet on Tusday?")
+    text = reply.inner_text()
+    assert "Li Qiang" in text and "Understood as: Who did Lee meet on Tuesday?" in text, text
+    reply = ask(page, "When?")
+    text = reply.inner_text()
+    assert "Understood as: When did Lee meet" in text and "Tuesday" in text, text

@@ -71,6 +71,7 @@ def test_changed_settings_rebuild_from_stored_documents(bot, tmp_path):
     ("?!", "couldn't find any words"),
     ("why " * 12_500, "characters long"),
     ("\x00\x01\x02", "Please type a question"),
+    ("When?", "Ask the whole question"),  # a bare follow-up with nothing before it
 ])
 def test_bad_questions_get_a_message_not_an_error(bot, question, message):
     a = bot.ask(question)

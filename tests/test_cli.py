@@ -76,3 +76,29 @@ def test_missing_reader_folder_is_a_message(tmp_path):
     result = run("--index", str(tmp_path / "i"), "--reader", str(tmp_path / "no-model"), "ask", "What did Xi say?",
                  env={"QA_SEED_DIR": str(tmp_path / "none")})
     assert result.exit_code == 1 and "no reader model" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_new_index_from_seeds_says_indexed_and_unknown_removal_fails(tmp_path):
+    idx = str(tmp_path / "index")
+    seeds = {"QA_SEED_DIR": str(ROOT / "seeds")}
+    first = CliRunner().invoke(cli, ["--index", idx, "index", str(ROOT / "seeds")], env=seeds, catch_exceptions=False)
+    assert first.exit_code == 0
+    assert "indexed 1 document(s)" in first.stdout and "already indexed" not in first.stdout, first.output
+    (tmp_path / "bridge.md").write_text("# Larkspur Bridge\n\nThe Larkspur Bridge was opened in 1931 by mayor Ada Quill.")
+    more = CliRunner().invoke(cli, ["--index", idx, "index", str(tmp_path / "bridge.md")], env=seeds, catch_exceptions=False)
+    assert "saving the index" in more.stdout and more.stderr == ""  # routine progress is not an error
+
+    gone = CliRunner().invoke(cli, ["--index", idx, "index", "--remove", "notes.md"], env=seeds, catch_exceptions=False)
+    assert gone.exit_code == 1 and "notes.md" in gone.stderr and "qa documents" in gone.stderr
+    listing = CliRunner().invoke(cli, ["--index", idx, "documents"], env=seeds, catch_exceptions=False).stdout
+    assert SEED.name in listing and "On Wednesday, South Korean President" in listing  # the title
+
+    typo = CliRunner().invoke(cli, ["--index", idx, "ask", "Who did Lee meet on Tusday?"], env=seeds, catch_exceptions=False)
+    assert "(understood as: Who did Lee meet on Tuesday?)" in typo.stdout and "Li Qiang" in typo.stdout
+
+
+@pytest.mark.parametrize("question, message", [("", "Please type a question"), ("?!?", "couldn't find any words")])
+def test_a_question_that_cannot_be_asked_is_an_error(question, message):
+    result = CliRunner().invoke(cli, ["ask", question], catch_exceptions=False)
+    assert result.exit_code == 1 and message in result.stderr and result.stdout == ""

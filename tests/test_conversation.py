@@ -71,9 +71,46 @@ def test_no_history_no_rewrite(conv):
     assert conv.rewrite("What did he say?", []) == "What did he say?"
 
 
-def test_abstentions_in_history_give_no_entities(conv):
-    history = [("Who met Kim?", Answer(text="", score=0.1, abstained=True, question="Who met Kim?"))]
-    assert conv.rewrite("What did he say?", history) == "What did Kim say?"
+ABSTAINED = Answer(text="", score=0.1, abstained=True, question="Who met Kim?", message="The documents don't say.")
+SMALL_TALK = Answer(text="", score=0.0, abstained=True, question="thanks", message="You're welcome! Ask me anything else.", kind="small_talk")
+
+
+def test_pronouns_skip_abstained_turns(conv):
+    history = [("Who did Lee meet on Tuesday?", said("Li Qiang")), ("Who met Kim?", ABSTAINED)]
+    assert conv.rewrite("What did he say?", history) == "What did Li Qiang say?"
+    assert conv.rewrite("What did he say?", history[1:]) == "What did he say?"  # nobody to point to
+
+
+def test_follow_ups_skip_small_talk(conv):
+    history = [("Who did Lee meet on Tuesday?", said("Li Qiang")), ("thanks", SMALL_TALK)]
+    assert conv.rewrite("What did he say?", history) == "What did Li Qiang say?"
+    assert conv.rewrite("When?", history) == "When did Lee meet Li Qiang?"
+
+
+@pytest.mark.parametrize("previous, answer, question, expected", [
+    # the answer takes the question word's place; the phrase the new question asks about goes
+    ("Who did Lee meet on Tuesday?", "Chinese Premier Li Qiang", "When?", "When did Lee meet Chinese Premier Li Qiang?"),
+    ("Who did Lee meet on Tuesday?", "Li Qiang", "Where?", "Where did Lee meet Li Qiang on Tuesday?"),
+    ("Where did Lee meet Xi?", "Beijing", "When?", "When did Lee meet Xi in Beijing?"),
+    ("When did Lee meet Xi?", "Monday", "Where?", "Where did Lee meet Xi on Monday?"),
+    ("When did Lee meet Xi?", "Monday", "Why?", "Why did Lee meet Xi on Monday?"),
+    ("When did the nuclear diplomacy collapse?", "2019", "Why?", "Why did the nuclear diplomacy collapse in 2019?"),
+    # a subject question becomes "did <answer> <verb>"
+    ("Who opened the Larkspur Bridge?", "Ada Quill", "In what year?", "In what year did Ada Quill open the Larkspur Bridge?"),
+    ("Who has refused to talk?", "North Korea", "Why?", "Why has North Korea refused to talk?"),
+    ("Who did Lee meet on Tuesday?", "Li Qiang", "Who?", "Who did Lee meet on Tuesday?"),
+    ("How many steps does the lighthouse have?", "212", "When?", "When does the lighthouse have 212 steps?"),
+    ("Did Lee meet Xi?", "yes", "where?", "Where did Lee meet Xi?"),
+    ("Who is the president of South Korea?", "Lee Jae Myung", "And where?", "Where is the president of South Korea?"),
+])
+def test_bare_question_words_ask_about_the_previous_event(conv, previous, answer, question, expected):
+    assert conv.rewrite(question, [(previous, said(answer, previous))]) == expected
+
+
+def test_bare_question_word_after_an_abstention_keeps_the_event(conv):
+    history = [("When did Lee meet Xi?", Answer(text="", score=0.1, abstained=True, question="When did Lee meet Xi?",
+                                                  message="The documents don't say."))]
+    assert conv.rewrite("Where?", history) == "Where did Lee meet Xi?"
 
 
 @pytest.mark.parametrize("text", ["hi", "Hello!", "hey there", "good morning", "help", "what can you do?"])
@@ -120,3 +157,9 @@ def test_control_characters_are_removed():
 
 def test_lead_skips_short_lines():
     assert lead_of(DOCS[:1]).splitlines()[1].startswith("summit.txt: Lee met")
+
+
+def test_a_bare_question_word_without_an_earlier_question_asks_for_the_whole_question(conv):
+    assert "Ask the whole question" in conv.needs_context("Where?")
+    assert conv.needs_context("Where did Lee meet Xi?") is None
+    assert conv.rewrite("When?", [("hi", SMALL_TALK)]) == "When?"  # nothing to ask it of

@@ -77,3 +77,28 @@ def test_what_else_skips_the_answers_already_given(seed_bot):
     given = [(a.start, a.end) for a in (first, *first.alternatives)]
     for a in (more, *more.alternatives):
         assert all(a.end <= s or a.start >= e for s, e in given)
+
+
+def test_a_typo_is_corrected_and_answered(seed_bot):
+    a = seed_bot.ask("Who did Lee meet on Tusday?")
+    assert a.question == "Who did Lee meet on Tuesday?"
+    assert not a.abstained and "Li Qiang" in a.text
+
+
+@pytest.mark.parametrize("first, expected_first, bare, expected", [
+    ("Who did Lee meet on Tuesday?", "Li Qiang", "When?", "Tuesday"),
+    ("Where did Lee meet Xi?", "Beijing", "When?", "Monday"),
+    ("When did Lee meet Xi?", "Monday", "Where?", "Beijing"),
+])
+def test_a_bare_when_or_where_gets_the_time_or_place(seed_bot, first, expected_first, bare, expected):
+    a = seed_bot.ask(first)
+    assert expected_first in a.text
+    b = seed_bot.ask(bare, history=[(first, a)])
+    assert b.question != bare and expected in b.text, (b.question, b.text)
+    text = seed_bot.documents()[0].text
+    assert text[b.start : b.end] == b.text
+
+
+def test_seed_answers_cite_the_documents_title(seed_bot):
+    a = seed_bot.ask("What has North Korea refused?")
+    assert a.title.startswith("On Wednesday, South Korean President")

@@ -98,3 +98,26 @@ def test_hostile_html_keeps_text_not_markup():
 def test_missing_paths_are_reported(tmp_path):
     docs, problems = load_paths([tmp_path / "nope.txt"])
     assert docs == [] and "no such file" in problems[0]
+
+
+def test_every_document_gets_a_title(tmp_path):
+    from tests.conftest import SEED
+
+    (tmp_path / "t.html").write_text("<html><head><title> Sea &amp; lions </title></head><body><h1>Other</h1><p>Text.</p></body></html>")
+    (tmp_path / "h.html").write_text("<html><body><h2>Walrus   facts</h2><p>Walruses have tusks.</p></body></html>")
+    (tmp_path / "m.md").write_text("# Otters\n\nOtters hold hands.")
+    (tmp_path / "p.txt").write_text("Share and Follow\n\nThe otter is a carnivorous mammal of the subfamily Lutrinae, found on every continent.")
+    make_pdf(tmp_path / "d.pdf", "Walruses have long white tusks.")
+    titles = {d.source: d.title for d in load_paths([tmp_path])[0]}
+    assert titles["t.html"] == "Sea & lions"             # <title>
+    assert titles["h.html"] == "Walrus facts"            # the first heading
+    assert titles["m.md"] == "Otters"                    # the first Markdown heading
+    assert titles["d.pdf"] == "Walruses have long white tusks."  # no metadata: the first line
+    # A plain text: its first line of four words or more, shortened at a word.
+    assert titles["p.txt"] == "The otter is a carnivorous mammal of the subfamily Lutrinae, found on every\u2026"
+    assert load_file(SEED).title.startswith("On Wednesday, South Korean President Lee Jae Myung")
+
+
+def test_html_source_line_breaks_are_spaces_so_sentences_stay_whole():
+    text, _ = html_to_text("<p>The bridge was\n   opened in\n1931.</p><p>Second</p><pre>a\nb</pre>")
+    assert text == "The bridge was opened in 1931.\nSecond\na\nb"
