@@ -56,6 +56,10 @@ class TrainConfig:
         seed: Seed of data order, synthetic negatives and head initialisation.
         checkpoint_minutes: Minutes between checkpoints.
         max_examples: Cap on answerable examples in total (for quick trials).
+        tune: Which weights change: "full", "lora" (adapters, the accurate reader's format)
+            or "top" (the top `top_layers` layers); see qa/train/tuning.py.
+        lora_rank: Rank of the LoRA adapters.
+        top_layers: Encoder layers trained with tune="top".
     """
 
     data_dir: Path
@@ -80,6 +84,9 @@ class TrainConfig:
     seed: int = 13
     checkpoint_minutes: float = 10.0
     max_examples: int | None = None
+    tune: str = "full"
+    lora_rank: int = 16
+    top_layers: int = 4
 
     def __post_init__(self) -> None:
         if self.precision not in ("auto", "bf16", "fp32"):
@@ -89,6 +96,8 @@ class TrainConfig:
         for name in ("batch_size", "grad_accum", "max_length"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be greater than 0, not {getattr(self, name)}")
+        if self.tune not in ("full", "lora", "top"):
+            raise ValueError(f"tune must be full, lora or top, not {self.tune!r}")
         if self.epochs <= 0:
             raise ValueError(f"epochs must be greater than 0, not {self.epochs}")
 
@@ -140,15 +149,19 @@ def _collate(features: list, pad_id: int) -> dict[str, Any]:
     for row, f in enumerate(features):
         n = len(f.input_ids)
         ids[row, :n] = torch.tensor(f.input_ids)
-        types[row, :n] = torch.tensor(f.token_type_ids)
+        if f.token_type_ids:
+            types[row, :n] = torch.tensor(f.token_type_ids)
         mask[row, :n] = 1
-    return {
+    batch = {
         "input_ids": ids,
         "token_type_ids": types,
         "attention_mask": mask,
         "start_positions": torch.tensor([f.start for f in features]),
         "end_positions": torch.tensor([f.end for f in features]),
     }
+    if not features[0].token_type_ids:  # MPNet and RoBERTa-style tokenizers have no segment ids
+        del batch["token_type_ids"]
+    return batch
 
 
 def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
@@ -177,10 +190,11 @@ def train_reader(cfg: TrainConfig, log: Any = print) -> Path:
 
     from qa.read import bf16_is_fast
     from qa.train.data import length_bucketed_batches
+    from qa.train.tuning import prepare_for_tuning, resolve_base, save_adapters, trainable_share
 
     hf_logging.set_verbosity_error()
     started = time.time()
-    base = cfg.base_model or packaged_encoder_path()
+    base = resolve_base(cfg.base_model) or packaged_encoder_path()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and bf16_is_fast(device))
     torch.manual_seed(cfg.seed)
@@ -196,6 +210,8 @@ def train_reader(cfg: TrainConfig, log: Any = print) -> Path:
     ).to(device)
     if cfg.freeze_word_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
+    model = prepare_for_tuning(model, cfg.tune, cfg.lora_rank, cfg.top_layers)
+    log("training {:,} of {:,} parameters ({})".format(*trainable_share(model), cfg.tune))
     decay = [p for n, p in model.named_parameters() if p.requires_grad and "bias" not in n and "LayerNorm" not in n]
     no_decay = [p for n, p in model.named_parameters() if p.requires_grad and ("bias" in n or "LayerNorm" in n)]
     optimizer = torch.optim.AdamW(
@@ -281,7 +297,7 @@ def train_reader(cfg: TrainConfig, log: Any = print) -> Path:
         "finished": time.strftime("%Y-%m-%d"),
         "versions": {"torch": torch.__version__, "transformers": __import__("transformers").__version__},
     }
-    save_reader(model, tokenizer, Path(cfg.output_dir), info)
+    (save_adapters if cfg.tune == "lora" else save_reader)(model, tokenizer, Path(cfg.output_dir), info)
     log(f"reader written to {cfg.output_dir} in {info['train_seconds']} s")
     return Path(cfg.output_dir)
 
@@ -289,6 +305,9 @@ def train_reader(cfg: TrainConfig, log: Any = print) -> Path:
 def _config_key(cfg: TrainConfig) -> dict[str, Any]:
     """What must match for a checkpoint to be resumed (output folders may differ)."""
     key = asdict(replace(cfg, output_dir=Path("."), work_dir=Path("."), data_dir=Path(".")))
+    if cfg.tune == "full":  # so checkpoints of runs from before these settings still resume
+        for name in ("tune", "lora_rank", "top_layers"):
+            key.pop(name)
     return json.loads(json.dumps(key, default=str))
 
 
