@@ -101,7 +101,7 @@ def main() -> None:
             sys.exit(f"not installed: v1.1 DEV F1 {f1:.2f} does not beat the fast reader's {FAST_READER_V11_F1}")
         target = ROOT / "qa" / "models" / "accurate"
         for f in cfg.output_dir.iterdir():
-            if f.is_file() and f.name != "README.md":  # keep the model card; peft writes a stub
+            if f.is_file():
                 shutil.copy2(f, target / f.name)
         print(f"installed in {target}; now fit its calibration with qa --reader accurate eval ... --calibrate")
 

@@ -260,3 +260,20 @@ def test_accurate_base_from_the_packaged_pieces_answers_through_the_reader(tmp_p
         got = reader._model(**enc)
     torch.testing.assert_close(got.start_logits, want.start_logits, atol=1e-3, rtol=1e-3)
     torch.testing.assert_close(got.end_logits, want.end_logits, atol=1e-3, rtol=1e-3)
+
+
+def test_saving_adapters_keeps_the_folders_model_card(tmp_path):
+    from qa.train.tuning import prepare_for_tuning, save_adapters
+
+    class Tokenizer:
+        def save_pretrained(self, out):
+            (out / "tokenizer.json").write_text("{}")
+
+    (tmp_path / "card").mkdir()
+    (tmp_path / "card" / "README.md").write_text("# our card\n")
+    model = prepare_for_tuning(tiny_mpnet(), "lora", lora_rank=4)
+    save_adapters(model, Tokenizer(), tmp_path / "card", {"recipe": "test"})
+    save_adapters(model, Tokenizer(), tmp_path / "new", {"recipe": "test"})
+    assert (tmp_path / "card" / "README.md").read_text() == "# our card\n"
+    assert not (tmp_path / "new" / "README.md").exists()
+    assert accurate.is_adapter_folder(tmp_path / "new")

@@ -98,6 +98,13 @@ def trainable_share(model: Any) -> tuple[int, int]:
 def save_adapters(model: Any, tokenizer: Any, out: Path, info: dict[str, Any]) -> None:
     """Write the LoRA adapters and span head, the tokenizer and `training.json` to `out`."""
     out.mkdir(parents=True, exist_ok=True)
+    card = out / "README.md"
+    kept = card.read_text() if card.exists() else None
     model.to("cpu").save_pretrained(out, safe_serialization=True)
+    # peft writes (or edits) a stub model card: keep the folder's own card, or none.
+    if kept is None:
+        card.unlink(missing_ok=True)
+    else:
+        card.write_text(kept)
     tokenizer.save_pretrained(out)
     (out / "training.json").write_text(json.dumps(info, indent=2) + "\n")
