@@ -243,6 +243,9 @@ def train_reader_cmd(data_dir: Path, output_dir: Path, work_dir: Path, **options
     that has it. About 2 hours on 2 cores; uses a GPU when
     one is present. Stop it any time: the same command resumes from the last checkpoint
     (every 10 minutes). Then run `qa eval` on the DEV files to measure and calibrate it.
+
+    With --base accurate it trains the accurate reader: LoRA adapters over the 12-layer
+    MPNet encoder (needs qa[accurate]), written as a small folder that --reader DIR loads.
     """
     from qa.train.loop import TrainConfig, train_reader
     from qa.train.tuning import recipe_defaults
