@@ -277,3 +277,14 @@ def test_saving_adapters_keeps_the_folders_model_card(tmp_path):
     assert (tmp_path / "card" / "README.md").read_text() == "# our card\n"
     assert not (tmp_path / "new" / "README.md").exists()
     assert accurate.is_adapter_folder(tmp_path / "new")
+
+
+def test_checkpoints_of_full_tuning_runs_keep_their_old_key(tmp_path):
+    from qa.train.loop import TrainConfig, _config_key
+
+    full = _config_key(TrainConfig(data_dir=tmp_path, output_dir=tmp_path))
+    lora = _config_key(TrainConfig(data_dir=tmp_path, output_dir=tmp_path, tune="lora"))
+    assert "tune" not in full and "lora_rank" not in full  # runs started before these settings resume
+    assert lora["tune"] == "lora" and lora["lora_rank"] == 16 and lora != full
+    with pytest.raises(ValueError, match="tune must be full, lora or top"):
+        TrainConfig(data_dir=tmp_path, output_dir=tmp_path, tune="half")
