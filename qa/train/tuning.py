@@ -1,0 +1,110 @@
+"""Which weights a reader training run changes: all of them, LoRA adapters, or the top layers.
+
+- ``full``: every weight (the fast reader's recipe). The result is a whole model folder.
+- ``lora``: the encoder stays frozen; low-rank adapters on every linear layer of the encoder and
+  a new span head are trained (peft). The result is an adapter folder of a few MB that the
+  reader merges into the base when it loads (see qa/accurate.py), so the 438 MB base never has
+  to be shipped.
+- ``top``: only the top `top_layers` encoder layers and the span head are trained; the lower
+  layers run forward only, which makes steps cheaper. The result is a whole model folder.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+TUNE_METHODS = ("full", "lora", "top")
+HEAD = "qa_outputs"  # the span head of every *ForQuestionAnswering model in transformers
+
+
+def resolve_base(base_model: str | None) -> str | None:
+    """The folder of the encoder to start from; "accurate" = the assembled all-mpnet-base-v2."""
+    if base_model == "accurate":
+        from qa.accurate import base_model_dir
+
+        return str(base_model_dir())
+    return base_model
+
+
+def recipe_defaults(options: dict[str, Any]) -> dict[str, Any]:
+    """`qa train-reader` options with the defaults of the chosen base and method filled in.
+
+    ``base``: "fast" (the packaged MiniLM), "accurate" or a folder. The accurate base trains
+    LoRA adapters unless told otherwise; adapters want a larger learning rate than full tuning.
+    """
+    given = dict(options)
+    base = given.pop("base", "fast")
+    if base != "fast":
+        given["base_model"] = base
+    if base == "accurate":
+        given.setdefault("tune", "lora")
+    given.setdefault("learning_rate", {"lora": 5e-4, "top": 2e-4}.get(given.get("tune", "full"), 1e-4))
+    return given
+
+
+def lora_targets(model: Any) -> list[str]:
+    """Full names of the encoder's linear layers (everything but the span head)."""
+    import torch
+
+    return [name for name, module in model.named_modules()
+            if isinstance(module, torch.nn.Linear) and not name.startswith(HEAD) and "pooler" not in name]
+
+
+def prepare_for_tuning(model: Any, method: str, lora_rank: int = 16, top_layers: int = 4) -> Any:
+    """`model` set up so that only what `method` trains has gradients.
+
+    Args:
+        model: A transformers question-answering model.
+        method: One of TUNE_METHODS.
+        lora_rank: Rank of the LoRA adapters (``lora``).
+        top_layers: Encoder layers trained (``top``).
+
+    Returns:
+        The model to train (a peft model for ``lora``).
+    """
+    if method not in TUNE_METHODS:
+        raise ValueError(f"tune must be one of {', '.join(TUNE_METHODS)}, not {method!r}")
+    if method == "full":
+        return model
+    if method == "lora":
+        from peft import LoraConfig, get_peft_model
+
+        config = LoraConfig(r=lora_rank, lora_alpha=2 * lora_rank, lora_dropout=0.05,
+                            target_modules=lora_targets(model), modules_to_save=[HEAD])
+        return get_peft_model(model, config)
+    layers = _encoder_layers(model)
+    if not 0 < top_layers <= len(layers):
+        raise ValueError(f"top_layers must be between 1 and {len(layers)}, not {top_layers}")
+    model.requires_grad_(False)
+    for layer in layers[-top_layers:]:
+        layer.requires_grad_(True)
+    getattr(model, HEAD).requires_grad_(True)
+    return model
+
+
+def _encoder_layers(model: Any) -> Any:
+    base = getattr(model, model.base_model_prefix)
+    return base.encoder.layer
+
+
+def trainable_share(model: Any) -> tuple[int, int]:
+    """(trainable parameters, all parameters)."""
+    params = list(model.parameters())
+    return sum(p.numel() for p in params if p.requires_grad), sum(p.numel() for p in params)
+
+
+def save_adapters(model: Any, tokenizer: Any, out: Path, info: dict[str, Any]) -> None:
+    """Write the LoRA adapters and span head, the tokenizer and `training.json` to `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    card = out / "README.md"
+    kept = card.read_text() if card.exists() else None
+    model.to("cpu").save_pretrained(out, safe_serialization=True)
+    # peft writes (or edits) a stub model card: keep the folder's own card, or none.
+    if kept is None:
+        card.unlink(missing_ok=True)
+    else:
+        card.write_text(kept)
+    tokenizer.save_pretrained(out)
+    (out / "training.json").write_text(json.dumps(info, indent=2) + "\n")
