@@ -20,19 +20,26 @@ a time. A server (`http://HOST:19530`) serves many; set MILVUS_TOKEN for one tha
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import shutil
 import threading
+import time
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-from qa.store.base import IndexCorruptError, IndexMismatchError, StoreError, keyword_tokens
+from qa.store.base import (
+    DocumentArchive, IndexCorruptError, IndexMismatchError, Salvage, StoreError, StoreMissingError, bm25_index, bm25_search,
+    io_problem, keyword_tokens,
+)
 from qa.types import Chunk, Document, Hit
 
 FORMAT = 1
 BUILD_ROW = "__qa_build__"
+REVISION_ROW = "__qa_revision__"  # changed by every save, so other processes notice new writes
 DOC_PART_CHARS = 16_000  # at most 4 UTF-8 bytes each: under the 65,535-byte VARCHAR limit
 MAX_VARCHAR_BYTES = 65_535
 MAX_TOP_K = 16_384  # Milvus' largest limit per search
@@ -40,6 +47,7 @@ INSERT_ROWS = 1_000
 DELETE_IDS = 500
 CHUNK_FIELDS = ["doc_id", "source", "text", "char_start", "char_end"]
 
+log = logging.getLogger("qa")
 _lite_lock = threading.Lock()
 _lite_users: dict[str, int] = {}
 _quieted = False
@@ -81,10 +89,11 @@ class _Connection:
         if self.lite_path:
             Path(self.lite_path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.client = MilvusClient(uri=address, token=os.environ.get("MILVUS_TOKEN", ""))
+            with _quiet_milvus_logs():
+                self.client = MilvusClient(uri=address, token=os.environ.get("MILVUS_TOKEN", ""))
         except Exception as err:  # pymilvus raises several kinds; all mean "cannot connect"
-            hint = " (is another process using this file?)" if self.lite_path else ""
-            raise StoreError(f"cannot open the Milvus store {address}{hint}: {err}") from None
+            hint = " (is another process using this file, or is it damaged?)" if self.lite_path else " (is the server running?)"
+            raise StoreError(f"cannot open the Milvus store {address}{hint}: {_reason(err)}") from None
         if self.lite_path:
             with _lite_lock:
                 _lite_users[self.lite_path] = _lite_users.get(self.lite_path, 0) + 1
@@ -135,14 +144,43 @@ class MilvusStore:
         self.chunks_name, self.docs_name = f"{collection}_chunks", f"{collection}_documents"
         self.documents: dict[str, Document] = {}
         self._count: int | None = None
-        self._conn = _connection or _Connection(address)
+        self._bm25: Any = None  # (chunks, bm25s index) when keyword search runs on this side
+        self.revision = ""
+        self.is_new = False
+        self.full_text = True  # the server computes BM25 itself (Milvus 2.5+ and Milvus Lite)
+        self.archive = DocumentArchive(_archive_folder(address, collection)) if address.endswith(".db") else None
+        if _connection is None and not fresh and self.archive is not None and not Path(address).exists() and self.archive.ids():
+            raise StoreMissingError(
+                f"the Milvus database {address} is missing; its {len(self.archive.ids())} document(s) are kept in "
+                f"{self.archive.folder}: run `qa index --rebuild` to index them again, or put the database back"
+            )
+        self._conn = _connection or _connect(address, fresh)
         self.index_type = (index_type or ("FLAT" if self._conn.lite_path else "AUTOINDEX")).upper()
         if _connection is None:
-            self._open(fresh)
+            try:
+                with _quiet_milvus_logs():
+                    self._open(fresh)
+            except StoreError:
+                self._conn.close()
+                raise
+            except Exception as err:  # MilvusException and friends: the stored files are unreadable
+                self._conn.close()
+                raise IndexCorruptError(f"the Milvus store {address} cannot be read ({_reason(err)}); {self._rebuild_hint()}") from None
 
     @property
     def client(self) -> Any:
         return self._conn.client
+
+    @property
+    def mode(self) -> str:
+        where = f"Milvus Lite in {self.address}" if self._conn.lite_path else f"the Milvus server at {self.address}"
+        if self.full_text:
+            return f"{where}: vector and BM25 search, fused with RRF, in Milvus"
+        return f"{where}: vector search in Milvus; BM25 over the passages stored there and RRF fusion in this process (the server has no full-text search)"
+
+    def _rebuild_hint(self) -> str:
+        kept = f" from the {len(self.archive.ids())} document(s) kept in {self.archive.folder}" if self.archive else ""
+        return f"run `qa index --rebuild` to rebuild it{kept}"
 
     # --- opening ---------------------------------------------------------------
 
@@ -154,8 +192,9 @@ class MilvusStore:
             have = set()
         if not have:
             self._create_collections()
+            self.is_new = not fresh
             return
-        rebuild = f"rebuild it with `qa index --rebuild` (drops collections {self.chunks_name}, {self.docs_name})"
+        rebuild = f"{self._rebuild_hint()} (drops collections {self.chunks_name}, {self.docs_name})"
         if len(have) < 2:
             raise IndexCorruptError(f"the Milvus store {self.address} is incomplete (only {', '.join(have)}); {rebuild}")
         for name in (self.chunks_name, self.docs_name):
@@ -172,29 +211,51 @@ class MilvusStore:
             )
             raise IndexMismatchError(f"the Milvus store {self.address} was built with other settings ({diff})", documents)
         self.documents = {d.id: d for d in documents}
+        self.full_text = any(f.get("name") == "sparse" for f in self.client.describe_collection(self.chunks_name).get("fields", []))
         self.index_type = str(self.client.describe_index(self.chunks_name, "vector").get("index_type") or self.index_type).upper()
+        self.revision = self._stored_revision()
 
     def _create_collections(self) -> None:
+        try:
+            self._create_chunks(full_text=True)
+        except Exception as err:  # noqa: BLE001 - servers before 2.5 refuse sparse vectors (code 1100)
+            log.info("the Milvus server has no full-text search (%s); keyword search runs in this process", _reason(err))
+            with contextlib.suppress(Exception):
+                self.client.drop_collection(self.chunks_name)
+            self._create_chunks(full_text=False)
+        self._create_documents()
+        if self.archive is not None:
+            self.archive.folder.mkdir(parents=True, exist_ok=True)
+            self.archive.keep_only(())
+        self._count = 0
+
+    def _create_chunks(self, full_text: bool) -> None:
         from pymilvus import DataType, Function, FunctionType
 
         from qa.store.base import STOPWORDS
 
+        self.full_text = full_text
         analyzer = {"tokenizer": "standard", "filter": ["lowercase", {"type": "stop", "stop_words": sorted(STOPWORDS)}]}
         schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
         schema.add_field("doc_id", DataType.VARCHAR, max_length=64)
         schema.add_field("source", DataType.VARCHAR, max_length=MAX_VARCHAR_BYTES)
-        schema.add_field("text", DataType.VARCHAR, max_length=MAX_VARCHAR_BYTES, enable_analyzer=True, analyzer_params=analyzer)
+        text_options = {"enable_analyzer": True, "analyzer_params": analyzer} if full_text else {}
+        schema.add_field("text", DataType.VARCHAR, max_length=MAX_VARCHAR_BYTES, **text_options)
         schema.add_field("char_start", DataType.INT64)
         schema.add_field("char_end", DataType.INT64)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=int(self.build_info["dimension"]))
-        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-        schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"], output_field_names=["sparse"]))
         index = self.client.prepare_index_params()
         params = {"M": 32, "efConstruction": 80} if self.index_type == "HNSW" else {}
         index.add_index("vector", index_type=self.index_type, metric_type="IP", params=params)
-        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params={"bm25_k1": 1.5, "bm25_b": 0.75})
+        if full_text:
+            schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+            schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"], output_field_names=["sparse"]))
+            index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params={"bm25_k1": 1.5, "bm25_b": 0.75})
         self.client.create_collection(self.chunks_name, schema=schema, index_params=index, consistency_level="Strong")
+
+    def _create_documents(self) -> None:
+        from pymilvus import DataType
 
         docs = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
         docs.add_field("id", DataType.VARCHAR, is_primary=True, max_length=96)
@@ -211,7 +272,6 @@ class MilvusStore:
         info = json.dumps({"format": FORMAT, **self.build_info})
         self.client.insert(self.docs_name, [_doc_row(BUILD_ROW, 0, 1, "", "", info)])
         self.client.flush(self.docs_name)
-        self._count = 0
 
     def _stored_build_info(self) -> dict[str, Any] | None:
         rows = self.client.query(self.docs_name, filter=f'id == "{BUILD_ROW}"', output_fields=["text"])
@@ -223,13 +283,13 @@ class MilvusStore:
     def _load_documents(self) -> list[Document]:
         fields = ["doc_id", "part", "parts", "source", "title", "text"]
         parts: dict[str, dict[int, dict[str, Any]]] = {}
-        for row in self._iterate(self.docs_name, f'doc_id != "{BUILD_ROW}"', fields):
+        for row in self._iterate(self.docs_name, f'doc_id not in ["{BUILD_ROW}", "{REVISION_ROW}"]', fields):
             parts.setdefault(row["doc_id"], {})[int(row["part"])] = row
         documents = []
         for doc_id, rows in parts.items():
             first = rows[0] if 0 in rows else next(iter(rows.values()))
             if len(rows) != int(first["parts"]):
-                logging.getLogger("qa").warning("document %s is incomplete in %s; add it again", first["source"], self.address)
+                log.warning("document %s is incomplete in %s; add it again", first["source"], self.address)
                 continue
             text = "".join(rows[i]["text"] for i in range(len(rows)))
             documents.append(Document(doc_id, first["source"], text, first["title"]))
@@ -256,7 +316,8 @@ class MilvusStore:
         """
         new = MilvusStore(self.address, self.build_info, self.collection, self.index_type, _connection=self._conn)
         new.documents = dict(self.documents)
-        new._count = self._count
+        new._count, new._bm25, new.revision = self._count, self._bm25, self.revision
+        new.full_text, new.archive = self.full_text, self.archive
         return new
 
     def upsert(self, documents: Sequence[Document], chunks: Sequence[Chunk], vectors: Any) -> None:
@@ -268,6 +329,8 @@ class MilvusStore:
         vectors = np.asarray(vectors, dtype=np.float32).reshape(len(chunks), -1) if len(chunks) else vectors
         if len(chunks) and vectors.shape[1] != int(self.build_info["dimension"]):
             raise ValueError(f"vectors have {vectors.shape[1]} dimensions, the store {self.build_info['dimension']}")
+        if self.archive is not None:
+            self.archive.put(documents)
         self._delete_rows([d.id for d in documents])
         rows = [_chunk_row(c, v) for c, v in zip(chunks, vectors)]
         for lo in range(0, len(rows), INSERT_ROWS):
@@ -277,7 +340,7 @@ class MilvusStore:
             self.client.insert(self.docs_name, doc_rows[lo : lo + 64])
         for d in documents:
             self.documents[d.id] = d
-        self._count = None
+        self._count = self._bm25 = None
 
     def delete(self, doc_ids: Iterable[str]) -> int:
         """Remove documents and their passages; returns how many documents were removed."""
@@ -286,7 +349,7 @@ class MilvusStore:
             self._delete_rows(gone)
             for d in gone:
                 del self.documents[d]
-            self._count = None
+            self._count = self._bm25 = None
         return len(gone)
 
     def _delete_rows(self, doc_ids: Sequence[str]) -> None:
@@ -296,9 +359,43 @@ class MilvusStore:
             self.client.delete(self.docs_name, filter=expr)
 
     def save(self) -> None:
-        """Flush both collections to durable storage."""
-        self.client.flush(self.chunks_name)
-        self.client.flush(self.docs_name)
+        """Flush both collections to durable storage and mark a new revision for other processes.
+
+        Raises:
+            StoreError: Milvus refused the write (for Milvus Lite: e.g. a read-only folder).
+        """
+        revision = f"{time.time_ns()}-{os.getpid()}"
+        try:
+            with _quiet_milvus_logs():
+                self.client.upsert(self.docs_name, [_doc_row(REVISION_ROW, 0, 1, "", "", revision)])
+                self.client.flush(self.chunks_name)
+                self.client.flush(self.docs_name)
+            if self.archive is not None:
+                self.archive.keep_only(self.documents)
+        except OSError as err:
+            raise io_problem(err, f"save the Milvus store {self.address}") from None
+        except Exception as err:  # noqa: BLE001 - MilvusException and friends
+            raise StoreError(f"cannot save to the Milvus store {self.address}: {_reason(err)}") from None
+        self.revision, self.is_new = revision, False
+
+    def is_stale(self) -> bool:
+        """Always False: a Milvus store follows other processes' saves itself. When the stored
+        revision changed, the document listing is reloaded and the keyword index (when kept
+        here) rebuilt on the next search."""
+        stored = self._stored_revision()
+        if stored != self.revision:
+            self.documents = {d.id: d for d in self._load_documents()}
+            self._count = self._bm25 = None
+            self.revision = stored
+        return False
+
+    def lock(self) -> Any:
+        """Milvus orders concurrent writes itself (and Milvus Lite admits one process)."""
+        return contextlib.nullcontext()
+
+    def _stored_revision(self) -> str:
+        rows = self.client.query(self.docs_name, filter=f'id == "{REVISION_ROW}"', output_fields=["text"])
+        return str(rows[0]["text"]) if rows else ""
 
     # --- search --------------------------------------------------------------------
 
@@ -323,6 +420,9 @@ class MilvusStore:
         """The k passages of highest BM25 score (computed by Milvus) that share a word with the query."""
         if k <= 0 or not keyword_tokens(query) or not self.count():
             return []
+        if not self.full_text:
+            chunks, bm25 = self._client_bm25()
+            return bm25_search(bm25, chunks, query, k)
         hits = self.client.search(
             self.chunks_name, data=[query], anns_field="sparse", limit=min(k, MAX_TOP_K),
             output_fields=CHUNK_FIELDS, search_params={"metric_type": "BM25"},
@@ -342,10 +442,10 @@ class MilvusStore:
         if k <= 0 or not self.count():
             return []
         limit = min(candidates, MAX_TOP_K)
-        if not keyword_tokens(query):
+        if not keyword_tokens(query) or not self.full_text:
             from qa.retrieve import fuse_searches
 
-            return fuse_searches(self.dense_search(vector, limit), [], k, rrf_k)
+            return fuse_searches(self.dense_search(vector, limit), self.keyword_search(query, limit), k, rrf_k)
         requests = [
             AnnSearchRequest(data=[_as_list(vector)], anns_field="vector", param=self._dense_params(limit), limit=limit),
             AnnSearchRequest(data=[query], anns_field="sparse", param={"metric_type": "BM25"}, limit=limit),
@@ -359,10 +459,86 @@ class MilvusStore:
         """Close the connection (shared with copies); Milvus Lite's file is released with the last one."""
         self._conn.close()
 
+    def _client_bm25(self) -> tuple[list[Chunk], Any]:
+        """BM25 over the passage texts stored in Milvus, built here (for servers without it)."""
+        if self._bm25 is None:
+            rows = self._iterate(self.chunks_name, 'id != ""', ["id", *CHUNK_FIELDS])
+            chunks = [_chunk({"id": r["id"], "entity": r}) for r in rows]
+            self._bm25 = (chunks, bm25_index([c.text for c in chunks]))
+        return self._bm25
+
     def _dense_params(self, k: int) -> dict[str, Any]:
         if self.index_type == "HNSW":
             return {"metric_type": "IP", "params": {"ef": max(128, k)}}
         return {"metric_type": "IP"}
+
+
+def salvage_milvus(address: str, collection: str = "qa") -> Salvage:
+    """The documents a rebuild can start from: those stored in Milvus, with any text missing
+    there taken from the document archive kept beside a Milvus Lite file."""
+    archive = DocumentArchive(_archive_folder(address, collection)) if address.endswith(".db") else None
+    found: dict[str, Document] = {}
+    problems: list[str] = []
+    wanted = set(archive.ids()) if archive else set()
+    if not address.endswith(".db") or Path(address).exists():
+        try:
+            with _quiet_milvus_logs():
+                conn = _connect(address, False)
+                try:
+                    store = MilvusStore(address, {}, collection, _connection=conn)
+                    if store.client.has_collection(store.docs_name):
+                        store.client.load_collection(store.docs_name)
+                        found.update({d.id: d for d in store._load_documents()})
+                finally:
+                    conn.close()
+            wanted |= set(found)
+        except Exception as err:  # noqa: BLE001 - damaged files: fall back to the archive
+            problems.append(f"the Milvus store {address} cannot be read ({_reason(err)}); using the kept documents")
+    for doc_id in sorted(wanted - set(found)):
+        doc = archive.get(doc_id) if archive else None
+        if doc is None:
+            problems.append(f"could not recover document {doc_id}: its text is not readable anywhere; add the file again")
+        else:
+            found[doc_id] = doc
+    return Salvage(list(found.values()), f"the Milvus store {address}", problems)
+
+
+def _archive_folder(address: str, collection: str) -> Path:
+    return Path(f"{address}.{collection}-documents")
+
+
+def _connect(address: str, fresh: bool) -> _Connection:
+    """A connection; for a rebuild of a Milvus Lite file that cannot be opened, the damaged
+    file is moved aside and a new one started."""
+    try:
+        return _Connection(address)
+    except StoreError:
+        if not (fresh and address.endswith(".db") and Path(address).exists()):
+            raise
+    aside = Path(f"{address}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    log.warning("moving the unreadable Milvus database %s aside to %s", address, aside)
+    shutil.move(address, aside)
+    return _Connection(address)
+
+
+def _reason(err: BaseException) -> str:
+    """The gist of a Milvus error: its message without the stack pymilvus appends."""
+    text = str(getattr(err, "message", "") or err).strip().splitlines()
+    return (text[0] if text else type(err).__name__)[:300]
+
+
+@contextlib.contextmanager
+def _quiet_milvus_logs() -> Iterator[None]:
+    """pymilvus and Milvus Lite log tracebacks of errors that are raised and reported anyway."""
+    loggers = [logging.getLogger(n) for n in ("pymilvus", "milvus_lite", "grpc")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
 
 
 def _chunk_row(c: Chunk, vector: Any) -> dict[str, Any]:
