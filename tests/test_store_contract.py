@@ -1,6 +1,7 @@
 """One contract for every passage store: FAISS files and Milvus (Lite, in a temporary file)."""
 
 import json
+import uuid
 
 import pytest
 
@@ -40,12 +41,14 @@ def fill(store, docs):
     return store
 
 
-@pytest.fixture(params=["faiss", "milvus"])
+@pytest.fixture(params=["faiss", "milvus", pytest.param("milvus-server", marks=pytest.mark.milvus_server)])
 def stores(request, tmp_path):
     """Opens stores of one kind on one place; every store opened is closed after the test."""
     settings = Settings(index_dir=str(tmp_path / "index"))
     if request.param == "milvus":
         settings = settings.replace(store=f"milvus://{tmp_path}/qa.db")
+    if request.param == "milvus-server":  # a collection of its own on the session's server
+        settings = settings.replace(store=f"{request.getfixturevalue('milvus_server')}?collection=t{uuid.uuid4().hex[:12]}")
     opened = []
 
     def open_(info=INFO, fresh=False):
@@ -144,6 +147,25 @@ def test_save_and_reopen_round_trips_documents_and_chunks(stores):
     for c in before:
         assert again.documents[c.doc_id].text[c.start : c.end] == c.text
     assert stores(fresh=True).count() == 0
+
+
+def test_the_search_mode_is_described(stores):
+    store = stores()
+    assert ("BM25" in store.mode) and store.count() == 0
+    if "server" in store.mode:  # Milvus 2.3 has no full-text search: BM25 and RRF run here
+        assert "in this process" in store.mode
+
+
+def test_another_writer_is_seen_after_its_save(stores):
+    docs = make_docs()
+    reader = fill(stores(), docs[:2])
+    reader.save()
+    writer = reader.copy() if "Lite" in reader.mode else stores()  # Milvus Lite: one process, one client
+    fill(writer, docs[2:4]).save()
+    if reader.is_stale():
+        reader = stores()
+    assert len(reader.documents) == 4
+    assert reader.keyword_search("Camellia", 2)[0][0].source == "tea.txt"
 
 
 def test_a_copy_changes_while_the_original_keeps_its_listing(stores):
