@@ -71,11 +71,16 @@ def build_app(bot: Any) -> Any:
         return "", chat, turns
 
     def upload(files: list[str] | None, progress: Any = gr.Progress()):
+        try:
+            return _index_uploads(files or [], progress)
+        finally:  # Gradio's copy of each file is not needed once it is indexed or refused
+            forget_uploads(files or [])
+
+    def _index_uploads(files: list[str], progress: Any):
         from qa.ingest import IngestError, load_file
 
         if not settings.uploads:
             return "Uploads are switched off on this server.", render_documents(bot.documents()), gr.update(), None
-        files = files or []
         docs, problems = [], []
         for i, path in enumerate(files):
             progress((i, len(files)), desc=f"reading {Path(path).name}")
@@ -148,6 +153,39 @@ def build_app(bot: Any) -> Any:
     return demo
 
 
+def forget_uploads(paths: list[str]) -> None:
+    """Delete Gradio's temporary copies of uploaded files (and their emptied folders), so that
+    no upload outlives its indexing or refusal. Only files inside Gradio's upload folder."""
+    import tempfile
+
+    root = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
+    for path in paths:
+        file = Path(path).resolve()
+        if root not in file.parents:
+            continue
+        file.unlink(missing_ok=True)
+        try:
+            file.parent.rmdir()  # Gradio keeps each upload in a folder of its own
+        except OSError:
+            pass
+
+
+class RefuseUploads:
+    """ASGI middleware answering 403 to every upload request: with uploads off, no route of
+    the page accepts a file (Gradio's POST /gradio_api/upload otherwise stores it)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope.get("type") == "http" and scope.get("method") == "POST" and scope.get("path", "").rstrip("/").endswith("/upload"):
+            body = b'{"detail": "Uploads are switched off on this server."}'
+            await send({"type": "http.response.start", "status": 403, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+
 def _doc_choices(bot: Any) -> list[str]:
     return sorted(d.source for d in bot.documents())
 
@@ -179,10 +217,18 @@ def serve(bot: Any, block: bool = True) -> Any:
     demo.launch(
         server_name=s.host, server_port=s.port, share=s.share, auth=auth, max_file_size=f"{s.max_upload_mb}mb",
         show_error=False, quiet=False, prevent_thread_lock=not block, theme=_theme(), css=CSS,
-        footer_links=[], allowed_paths=[], app_kwargs={},
+        footer_links=[], allowed_paths=[], app_kwargs=_app_kwargs(s.uploads),
     )
     log.info("chat page ready in %.1f s", time.perf_counter() - started)
     return demo
+
+
+def _app_kwargs(uploads: bool) -> dict[str, Any]:
+    if uploads:
+        return {}
+    from starlette.middleware import Middleware
+
+    return {"middleware": [Middleware(RefuseUploads)]}
 
 
 def main() -> None:
