@@ -42,7 +42,9 @@ def build(tmp_path, store=""):
         (tmp_path / name).write_text(TEXTS[name])
         bot.add_paths([tmp_path / name])
     assert sources(bot) == sorted(TEXTS)
+    passages = bot.store.count()
     bot.store.close()
+    return passages
 
 
 def sources(bot):
@@ -75,9 +77,14 @@ def open_or_rebuild(tmp_path, store=""):
         bot = make_bot(tmp_path, store)
         bot.open()
     try:
-        return sources(bot)
+        return sources(bot), bot.store.count(), search_finds_every_document(bot)
     finally:
         bot.store.close()
+
+
+def search_finds_every_document(bot):
+    hits = {c.source for word in ("Cats", "Colosseum", "Camellia") for c, _ in bot.store.keyword_search(word, 1)}
+    return hits == set(TEXTS)
 
 
 GENERATION_FILES = ["CURRENT", "manifest.json", "vectors.faiss", "chunks.jsonl", "documents.jsonl", "bm25"]
@@ -86,18 +93,18 @@ GENERATION_FILES = ["CURRENT", "manifest.json", "vectors.faiss", "chunks.jsonl",
 @pytest.mark.parametrize("how", ["truncate", "garble", "delete"])
 @pytest.mark.parametrize("name", GENERATION_FILES)
 def test_a_damaged_file_of_the_newest_generation_loses_no_document(tmp_path, name, how):
-    build(tmp_path)
+    passages = build(tmp_path)
     index = tmp_path / "index"
     newest = sorted(index.glob("gen-*"))[-1]
     damage(index / name if name == "CURRENT" else newest / name, how)
-    assert open_or_rebuild(tmp_path) == sorted(TEXTS)
+    assert open_or_rebuild(tmp_path) == (sorted(TEXTS), passages, True)
 
 
 @pytest.mark.parametrize("how", ["truncate", "garble", "delete"])
 def test_a_damaged_document_archive_file_loses_no_document(tmp_path, how):
-    build(tmp_path)
+    passages = build(tmp_path)
     damage(next((tmp_path / "index" / "documents").glob("*.json")), how)
-    assert open_or_rebuild(tmp_path) == sorted(TEXTS)
+    assert open_or_rebuild(tmp_path) == (sorted(TEXTS), passages, True)
 
 
 # --- the defects found by probing, each first seen failing on the code before its fix ----------
@@ -198,3 +205,25 @@ def test_callers_never_check_a_store_type_or_scheme():
         source = (ROOT / "qa" / module).read_text()
         for leak in ("FaissStore", "MilvusStore", "getattr(store", 'startswith("faiss', 'startswith(("milvus', '"://" in', "CURRENT"):
             assert leak not in source, f"{module} mentions {leak}"
+
+
+# --- Milvus Lite: the files of its database folder ------------------------------------------
+
+MILVUS_FILES = [
+    "collections/qa_chunks/manifest.json", "collections/qa_chunks/schema.json", "collections/qa_chunks/partitions",
+    "collections/qa_documents/manifest.json", "collections/qa_documents/schema.json", "collections/qa_documents/partitions",
+    ".",  # the whole database
+]
+
+
+@pytest.mark.parametrize("how", ["truncate", "garble", "delete"])
+@pytest.mark.parametrize("name", MILVUS_FILES)
+def test_a_damaged_milvus_lite_file_loses_no_document(tmp_path, name, how):
+    store = f"milvus://{tmp_path}/index/qa.db"
+    passages = build(tmp_path, store)
+    target = tmp_path / "index" / "qa.db" / name
+    if name == "." and how == "delete":
+        shutil.rmtree(target)
+    else:
+        damage(target, how)
+    assert open_or_rebuild(tmp_path, store) == (sorted(TEXTS), passages, True)

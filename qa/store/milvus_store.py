@@ -158,14 +158,23 @@ class MilvusStore:
         self.index_type = (index_type or ("FLAT" if self._conn.lite_path else "AUTOINDEX")).upper()
         if _connection is None:
             try:
-                with _quiet_milvus_logs():
-                    self._open(fresh)
-            except StoreError:
-                self._conn.close()
-                raise
-            except Exception as err:  # MilvusException and friends: the stored files are unreadable
-                self._conn.close()
-                raise IndexCorruptError(f"the Milvus store {address} cannot be read ({_reason(err)}); {self._rebuild_hint()}") from None
+                self._open_quietly(fresh)
+            except IndexCorruptError:
+                if not (fresh and self._conn.lite_path):
+                    raise
+                self._conn = _connect(address, fresh, move_aside=True)  # a rebuild starts a new file
+                self._open_quietly(fresh)
+
+    def _open_quietly(self, fresh: bool) -> None:
+        try:
+            with _quiet_milvus_logs():
+                self._open(fresh)
+        except StoreError:
+            self._conn.close()
+            raise
+        except Exception as err:  # MilvusException and friends: the stored files are unreadable
+            self._conn.close()
+            raise IndexCorruptError(f"the Milvus store {self.address} cannot be read ({_reason(err)}); {self._rebuild_hint()}") from None
 
     @property
     def client(self) -> Any:
@@ -214,6 +223,7 @@ class MilvusStore:
         self.full_text = any(f.get("name") == "sparse" for f in self.client.describe_collection(self.chunks_name).get("fields", []))
         self.index_type = str(self.client.describe_index(self.chunks_name, "vector").get("index_type") or self.index_type).upper()
         self.revision = self._stored_revision()
+        self._check_passage_count(rebuild)
 
     def _create_collections(self) -> None:
         try:
@@ -364,9 +374,10 @@ class MilvusStore:
         Raises:
             StoreError: Milvus refused the write (for Milvus Lite: e.g. a read-only folder).
         """
-        revision = f"{time.time_ns()}-{os.getpid()}"
         try:
             with _quiet_milvus_logs():
+                self._count = None
+                revision = json.dumps({"at": f"{time.time_ns()}-{os.getpid()}", "passages": self.count()})
                 self.client.upsert(self.docs_name, [_doc_row(REVISION_ROW, 0, 1, "", "", revision)])
                 self.client.flush(self.chunks_name)
                 self.client.flush(self.docs_name)
@@ -392,6 +403,21 @@ class MilvusStore:
     def lock(self) -> Any:
         """Milvus orders concurrent writes itself (and Milvus Lite admits one process)."""
         return contextlib.nullcontext()
+
+    def _check_passage_count(self, rebuild: str) -> None:
+        """The passage count of the last save against the rows there: a damaged file can make
+        Milvus (Lite) open a collection empty or partly empty without any error."""
+        for attempt in range(3):  # another process may be between its writes and its save
+            try:
+                expected = json.loads(self.revision)["passages"]
+            except (ValueError, KeyError, TypeError):
+                return  # saved before counts were kept
+            self._count = None
+            if self.count() == expected:
+                return
+            time.sleep(attempt)
+            self.revision = self._stored_revision()
+        raise IndexCorruptError(f"the Milvus store {self.address} lost passages ({self.count()} of {expected} are left); {rebuild}")
 
     def _stored_revision(self) -> str:
         rows = self.client.query(self.docs_name, filter=f'id == "{REVISION_ROW}"', output_fields=["text"])
@@ -507,14 +533,16 @@ def _archive_folder(address: str, collection: str) -> Path:
     return Path(f"{address}.{collection}-documents")
 
 
-def _connect(address: str, fresh: bool) -> _Connection:
-    """A connection; for a rebuild of a Milvus Lite file that cannot be opened, the damaged
-    file is moved aside and a new one started."""
-    try:
-        return _Connection(address)
-    except StoreError:
-        if not (fresh and address.endswith(".db") and Path(address).exists()):
-            raise
+def _connect(address: str, fresh: bool, move_aside: bool = False) -> _Connection:
+    """A connection; for a rebuild of a Milvus Lite file that cannot be opened (or whose
+    collections cannot be dropped: `move_aside`), the damaged file is moved aside and a new one
+    started."""
+    if not move_aside:
+        try:
+            return _Connection(address)
+        except StoreError:
+            if not (fresh and address.endswith(".db") and Path(address).exists()):
+                raise
     aside = Path(f"{address}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
     log.warning("moving the unreadable Milvus database %s aside to %s", address, aside)
     shutil.move(address, aside)
@@ -560,7 +588,7 @@ def _document_rows(d: Document) -> list[dict[str, Any]]:
 
 
 def _doc_row(doc_id: str, part: int, parts: int, source: str, title: str, text: str) -> dict[str, Any]:
-    row_id = doc_id if doc_id == BUILD_ROW else f"{doc_id}:{part}"
+    row_id = doc_id if doc_id in (BUILD_ROW, REVISION_ROW) else f"{doc_id}:{part}"
     return {"id": row_id, "doc_id": doc_id, "part": part, "parts": parts, "source": source, "title": title, "text": text, "unused": [0.0, 0.0]}
 
 
