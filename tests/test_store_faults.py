@@ -227,3 +227,69 @@ def test_a_damaged_milvus_lite_file_loses_no_document(tmp_path, name, how):
     else:
         damage(target, how)
     assert open_or_rebuild(tmp_path, store) == (sorted(TEXTS), passages, True)
+
+
+def milvus_cli(tmp_path, *args, monkeypatch):
+    return run_cli(tmp_path, "--store", f"milvus://{tmp_path}/index/qa.db", *args, monkeypatch=monkeypatch)
+
+
+@pytest.mark.parametrize("name", ["collections/qa_documents/manifest.json", "collections/qa_chunks/partitions"])
+def test_a_damaged_milvus_lite_database_is_a_message_and_rebuild_restores_it(tmp_path, monkeypatch, name):
+    build(tmp_path, f"milvus://{tmp_path}/index/qa.db")
+    damage(tmp_path / "index" / "qa.db" / name, "garble" if name.endswith(".json") else "truncate")
+    result = milvus_cli(tmp_path, "documents", monkeypatch=monkeypatch)
+    assert result.exit_code == 1 and "qa index --rebuild" in result.output and "Traceback" not in result.output, result.output
+    result = milvus_cli(tmp_path, "index", "--rebuild", monkeypatch=monkeypatch)
+    assert result.exit_code == 0 and "3 document(s) recovered" in result.output, result.output
+    assert listed(milvus_cli(tmp_path, "documents", monkeypatch=monkeypatch)) == sorted(TEXTS)
+
+
+def test_a_deleted_milvus_lite_database_is_reported_not_reseeded(tmp_path, monkeypatch):
+    build(tmp_path, f"milvus://{tmp_path}/index/qa.db")
+    shutil.rmtree(tmp_path / "index" / "qa.db")
+    result = milvus_cli(tmp_path, "documents", monkeypatch=monkeypatch)
+    assert result.exit_code == 1 and "is missing" in result.output and "Traceback" not in result.output, result.output
+    assert not (tmp_path / "index" / "qa.db").exists()  # nothing was started over from the seeds
+    assert milvus_cli(tmp_path, "index", "--rebuild", monkeypatch=monkeypatch).exit_code == 0
+    assert listed(milvus_cli(tmp_path, "documents", monkeypatch=monkeypatch)) == sorted(TEXTS)
+
+
+HOLD_AND_WAIT = """
+import sys, time
+sys.path[:0] = [{root!r}]
+from qa.config import Settings
+from qa.store import open_store
+from tests.test_store_contract import INFO
+store = open_store(Settings(store={store!r}), INFO)
+print("open", flush=True)
+time.sleep(120)
+"""
+
+CLI_WITH_HASH_EMBEDDER = """
+import sys
+sys.path[:0] = [{root!r}]
+import qa.embed
+from tests.conftest import HashEmbedder
+qa.embed.Embedder = lambda *a, **k: HashEmbedder()
+from qa.cli import main
+sys.argv = ["qa", "--store", {store!r}, *{args!r}]
+main()
+"""
+
+
+def test_a_busy_milvus_lite_database_is_one_clear_message(tmp_path):
+    import subprocess
+    import sys
+
+    store = f"milvus://{tmp_path}/qa.db"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_AND_WAIT.format(root=str(ROOT), store=store)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        env = {**os.environ, "QA_SEED_DIR": str(tmp_path / "none"), "QA_INDEX_DIR": str(tmp_path / "index")}
+        code = CLI_WITH_HASH_EMBEDDER.format(root=str(ROOT), store=store, args=["documents"])
+        done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 1 and "another process" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout, done.stderr
