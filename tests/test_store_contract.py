@@ -56,6 +56,7 @@ def stores(request, tmp_path):
         opened.append(store)
         return store
 
+    open_.settings = settings
     yield open_
     for store in opened:
         store.close()
@@ -147,6 +148,30 @@ def test_save_and_reopen_round_trips_documents_and_chunks(stores):
     for c in before:
         assert again.documents[c.doc_id].text[c.start : c.end] == c.text
     assert stores(fresh=True).count() == 0
+
+
+def test_every_store_meets_the_protocol(stores):
+    from qa.store.base import PassageStore
+
+    store = stores()
+    wanted = [n for n in dir(PassageStore) if not n.startswith("_")] + list(PassageStore.__annotations__)
+    assert wanted and all(hasattr(store, name) for name in wanted)
+    with store.lock():
+        assert store.is_stale() is False
+
+
+def test_salvage_finds_every_saved_document_for_a_rebuild(stores):
+    from qa.store import salvage_store
+
+    docs = make_docs()
+    store = fill(stores(), docs)
+    store.save()
+    store.close()
+    salvage = salvage_store(stores.settings)
+    assert sorted(d.source for d in salvage.documents) == sorted(TEXTS) and salvage.problems == []
+    assert {d.id: d for d in salvage.documents} == {d.id: d for d in docs}
+    fresh = stores(fresh=True)
+    assert fresh.count() == 0 and not fresh.is_new  # a rebuild is not a new store to seed
 
 
 def test_the_search_mode_is_described(stores):

@@ -98,6 +98,7 @@ class PassageStore(Protocol):
     """
 
     documents: dict[str, Document]  # the indexed documents by id
+    build_info: dict[str, Any]  # what built the vectors and passages (embedder, dimension, chunking)
     is_new: bool  # nothing was stored at this location before: the caller may seed it
 
     @property
