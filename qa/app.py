@@ -209,6 +209,7 @@ def serve(bot: Any, block: bool = True) -> Any:
     s = bot.settings
     started = time.perf_counter()
     bot.warm_up()
+    print(f"{len(bot.documents())} document(s); search: {bot.store.mode}", flush=True)  # which store mode serves
     demo = build_app(bot)
     demo.queue(default_concurrency_limit=1, max_size=256)
     auth = tuple(s.auth.split(":", 1)) if s.auth else None
