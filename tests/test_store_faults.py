@@ -293,3 +293,14 @@ def test_a_busy_milvus_lite_database_is_one_clear_message(tmp_path):
         holder.wait()
     assert done.returncode == 1 and "another process" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr + done.stdout, done.stderr
+
+
+def test_an_index_whose_every_version_is_gone_is_rebuilt_from_its_kept_documents(tmp_path):
+    passages = build(tmp_path)
+    for gen in (tmp_path / "index").glob("gen-*"):
+        shutil.rmtree(gen)
+    (tmp_path / "index" / "CURRENT").unlink()
+    bot = make_bot(tmp_path)
+    with pytest.raises(StoreError, match="qa index --rebuild"):
+        bot.open()  # not silently seeded: that would drop the added documents
+    assert open_or_rebuild(tmp_path) == (sorted(TEXTS), passages, True)

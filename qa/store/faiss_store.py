@@ -66,9 +66,9 @@ class FaissStore:
 
     @classmethod
     def exists(cls, path: str | Path) -> bool:
-        """True when the folder holds an index (a pointer or any generation)."""
+        """True when the folder holds an index (a pointer, a generation, or kept documents)."""
         path = Path(path)
-        return (path / "CURRENT").exists() or bool(_generations(path))
+        return (path / "CURRENT").exists() or bool(_generations(path)) or bool(DocumentArchive(path / "documents").ids())
 
     @classmethod
     def load(cls, path: str | Path, build_info: dict[str, Any], approximate_above: int = APPROXIMATE_ABOVE) -> "FaissStore":
@@ -138,8 +138,10 @@ class FaissStore:
         path = Path(path)
         gens = _generations(path)
         archive = DocumentArchive(path / "documents")
-        if not gens:
-            return Salvage(origin=f"{path} (no saved version)")
+        if not gens:  # every version gone: the kept documents are all there is
+            kept = [archive.get(i) for i in sorted(archive.ids())]
+            problems = [f"could not recover document {i}: its kept copy is damaged" for i, d in zip(sorted(archive.ids()), kept) if d is None]
+            return Salvage([d for d in kept if d is not None], f"the documents kept in {archive.folder}", problems)
         wanted: dict[str, str] = {}  # id -> source, for the messages
         found: dict[str, Document] = {}
         problems: list[str] = []
