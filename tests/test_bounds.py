@@ -47,3 +47,15 @@ def test_a_long_answer_is_cut_at_a_word_boundary_with_an_ellipsis():
     assert len(short) <= MAX_ANSWER_CHARS and short.endswith("\u2026") and short[:-1].split() == ["harbour"] * len(short[:-1].split())
     assert shorten_answer("x" * 5000).endswith("\u2026") and len(shorten_answer("x" * 5000)) == MAX_ANSWER_CHARS
     assert shorten_answer("Paris") == "Paris"
+
+
+def test_an_answer_read_from_a_huge_span_is_bounded_and_points_at_its_start():
+    from qa.answer import assemble_answer
+    from qa.calibration import Calibration
+    from qa.types import Hit, Span
+
+    doc, chunks = chunks_of("b" * 10_000)
+    chunk = chunks[0]
+    answer = assemble_answer("What?", [Hit(chunk, 1.0)], [Span(0, 0, len(chunk.text), chunk.text, 5.0)], Calibration())
+    assert len(answer.text) <= MAX_ANSWER_CHARS and answer.text.endswith("\u2026")
+    assert doc.text[answer.start : answer.end] == answer.text[:-1]
