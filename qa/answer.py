@@ -11,6 +11,7 @@ from qa.text import sentence_around, title_of
 from qa.types import Answer, Chunk, Document, Hit, Span
 
 NOT_IN_DOCUMENTS = "The documents don't say."
+MAX_ANSWER_CHARS = 300  # a longer span is cut at a word boundary and ends with "…"
 
 
 @dataclass(frozen=True)
@@ -141,20 +142,31 @@ def _same_answer(a: str, b: str) -> bool:
 def _to_answer(question: str, cand: Candidate) -> Answer:
     chunk, span = cand.chunk, cand.span
     q_start, q_end = sentence_around(chunk.text, span.start, span.end)
+    text = shorten_answer(span.text)
     return Answer(
-        text=span.text,
+        text=text,
         score=cand.probability,
         abstained=False,
         source=chunk.source,
         doc_id=chunk.doc_id,
         start=cand.start,
-        end=cand.end,
+        end=cand.start + len(text.rstrip("\u2026")),
         passage=chunk.text,
         passage_start=chunk.start,
         quote=chunk.text[q_start:q_end],
         quote_start=chunk.start + q_start,
         question=question,
     )
+
+
+def shorten_answer(text: str, limit: int = MAX_ANSWER_CHARS) -> str:
+    """`text`, or its first words up to `limit` characters followed by "…" (cut mid-word only
+    when the first word alone is longer)."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    head = text[: cut if cut > limit // 2 else limit - 1].rstrip(" ,;:")
+    return head + "\u2026"
 
 
 def _with_alternatives(answer: Answer, alternatives: tuple[Answer, ...]) -> Answer:

@@ -10,6 +10,7 @@ import ipaddress
 import logging
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from qa.render import escape, render_answer, render_documents
@@ -74,6 +75,12 @@ def build_app(bot: Any) -> Any:
         return "", chat, turns
 
     def upload(files: list[str] | None, progress: Any = gr.Progress()):
+        try:
+            return _index_uploads(files or [], progress)
+        finally:  # Gradio's copy of each file is not needed once it is indexed or refused
+            forget_uploads(files or [])
+
+    def _index_uploads(files: list[str], progress: Any):
         if not settings.uploads:
             return "Uploads are switched off on this server.", *_listing(bot), None
         try:
@@ -176,6 +183,39 @@ def _signature(bot: Any) -> str:
     return "\n".join(sorted(d.id + d.source for d in bot.documents()))
 
 
+def forget_uploads(paths: list[str]) -> None:
+    """Delete Gradio's temporary copies of uploaded files (and their emptied folders), so that
+    no upload outlives its indexing or refusal. Only files inside Gradio's upload folder."""
+    import tempfile
+
+    root = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
+    for path in paths:
+        file = Path(path).resolve()
+        if root not in file.parents:
+            continue
+        file.unlink(missing_ok=True)
+        try:
+            file.parent.rmdir()  # Gradio keeps each upload in a folder of its own
+        except OSError:
+            pass
+
+
+class RefuseUploads:
+    """ASGI middleware answering 403 to every upload request: with uploads off, no route of
+    the page accepts a file (Gradio's POST /gradio_api/upload otherwise stores it)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope.get("type") == "http" and scope.get("method") == "POST" and scope.get("path", "").rstrip("/").endswith("/upload"):
+            body = b'{"detail": "Uploads are switched off on this server."}'
+            await send({"type": "http.response.start", "status": 403, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+
 def _theme() -> Any:
     import gradio as gr
 
@@ -195,6 +235,7 @@ def serve(bot: Any, block: bool = True) -> Any:
     s = bot.settings
     started = time.perf_counter()
     bot.warm_up()
+    print(f"{len(bot.documents())} document(s); search: {bot.store.mode}", flush=True)  # which store mode serves
     demo = build_app(bot)
     demo.queue(default_concurrency_limit=1, max_size=256)
     auth = tuple(s.auth.split(":", 1)) if s.auth else None
@@ -205,7 +246,7 @@ def serve(bot: Any, block: bool = True) -> Any:
         demo.launch(
             server_name=s.host, server_port=s.port, share=s.share, auth=auth, max_file_size=f"{s.max_upload_mb}mb",
             show_error=False, quiet=True, prevent_thread_lock=True, theme=_theme(), css=CSS,
-            footer_links=[], allowed_paths=[], app_kwargs={},
+            footer_links=[], allowed_paths=[], app_kwargs=_app_kwargs(s.uploads),
         )
     except OSError as err:
         if "port" not in str(err):
@@ -217,6 +258,14 @@ def serve(bot: Any, block: bool = True) -> Any:
     if block:
         demo.block_thread()
     return demo
+
+
+def _app_kwargs(uploads: bool) -> dict[str, Any]:
+    if uploads:
+        return {}
+    from starlette.middleware import Middleware
+
+    return {"middleware": [Middleware(RefuseUploads)]}
 
 
 def main() -> None:

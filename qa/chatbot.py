@@ -4,7 +4,6 @@ the reader and answer assembly together."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import re
 import threading
@@ -17,6 +16,7 @@ from qa.types import Answer, Document
 
 log = logging.getLogger("qa")
 
+WRITE_PASSAGES = 2048  # passages embedded and written to the store at a time
 History = Sequence[tuple[str, str | Answer]]
 Progress = Callable[[str, float], None]
 
@@ -26,6 +26,7 @@ class IndexReport:
     """What an indexing call did."""
 
     added: list[str] = field(default_factory=list)  # sources of new documents
+    updated: list[str] = field(default_factory=list)  # sources indexed before with other content
     unchanged: list[str] = field(default_factory=list)  # already indexed (same content)
     problems: list[str] = field(default_factory=list)  # one message per refused file
     passages: int = 0  # passages added
@@ -34,6 +35,8 @@ class IndexReport:
         parts = []
         if self.added:
             parts.append(f"indexed {len(self.added)} document(s) ({self.passages} passages): {', '.join(self.added)}")
+        if self.updated:
+            parts.append(f"updated {', '.join(self.updated)}")
         if self.unchanged:
             parts.append(f"already indexed: {', '.join(self.unchanged)}")
         parts.extend(self.problems)
@@ -99,37 +102,66 @@ class Chatbot:
         }
 
     def open(self, rebuild: bool = False) -> None:
-        """Open the store; build it from `seed_dir` if it is empty, re-index if it was built otherwise."""
-        from qa.store.base import IndexMismatchError
-        from qa.store import open_store
+        """Open the store; seed a new one from `seed_dir`; re-index one built with other settings.
 
-        with self._write_lock, self._file_lock():
-            docs: list[Document] = []
+        Only a location where nothing was ever stored is seeded: an index without a readable
+        pointer opens its newest intact version, and a missing database is reported.
+        """
+        from qa.store import open_store
+        from qa.store.base import IndexMismatchError
+
+        if rebuild:
+            self.rebuild()
+            return
+        with self._write_lock:
             try:
                 store = open_store(self.settings, self.build_info())
-                if rebuild:
-                    docs = list(store.documents.values())
-                    store = open_store(self.settings, self.build_info(), fresh=True)
+                docs = self._seed_documents() if store.is_new else []
             except IndexMismatchError as err:
                 log.warning("%s: re-indexing its %d documents", err, len(err.documents))
-                docs = err.documents
-                store = open_store(self.settings, self.build_info(), fresh=True)
-            seeds = Path(self.settings.seed_dir)
-            if not docs and not store.documents and seeds.is_dir():
-                from qa.ingest import load_paths
-
-                docs, problems = load_paths([seeds], self.settings.max_upload_mb * 1024 * 1024)
-                for p in problems:
-                    log.warning("%s", p)
-            self.seeded = IndexReport()
-            self._index_into(store, docs, self.seeded)
+                store, docs = open_store(self.settings, self.build_info(), fresh=True), err.documents
+            self.seeded = IndexReport()  # what opening indexed: `qa index` counts it as added
+            if docs:
+                with store.lock():
+                    self._index_into(store, docs, self.seeded)
+            log.info("documents: %d; search: %s", len(store.documents), store.mode)
             self._store = store
+
+    def rebuild(self) -> Any:
+        """Re-embed the newest readable documents into a fresh store (after a settings change, or
+        when the store is damaged). Returns the `qa.store.base.Salvage`: what was recovered,
+        from where, and what could not be."""
+        from qa.store import open_store, salvage_store
+
+        salvage = salvage_store(self.settings)
+        if not salvage.documents and not salvage.problems:
+            salvage.documents = self._seed_documents()
+            salvage.origin = f"the seed documents in {self.settings.seed_dir}"
+        with self._write_lock:
+            if self._store is not None:
+                self._store.close()
+            store = open_store(self.settings, self.build_info(), fresh=True)
+            with store.lock():
+                self._index_into(store, salvage.documents, IndexReport())
+                store.save()
+            self._store = store
+        return salvage
+
+    def _seed_documents(self) -> list[Document]:
+        seeds = Path(self.settings.seed_dir)
+        if not seeds.is_dir():
+            return []
+        from qa.ingest import load_paths
+
+        docs, problems = load_paths([seeds], self.settings.max_upload_mb * 1024 * 1024)
+        for p in problems:
+            log.warning("%s", p)
+        return docs
 
     def _latest_store(self) -> Any:
         """The store, reloaded first if another process saved a newer version of it."""
         store = self.store
-        stale = getattr(store, "is_stale", None)
-        if stale is not None and stale():
+        if store.is_stale():
             from qa.store import open_store
 
             store = open_store(self.settings, self.build_info())
@@ -140,9 +172,9 @@ class Chatbot:
     def updating(self) -> Iterator[Any]:
         """A copy of the latest store to change; questions go on using the current one, and
         switch to the copy when the block ends without an error. Other writers, in this process
-        or another one sharing the index folder, wait until then."""
+        or another one sharing the store, wait until then."""
         self.store  # noqa: B018 - opens it before the locks are held
-        with self._write_lock, self._file_lock():
+        with self._write_lock, self.store.lock():
             store = self._latest_store().copy()
             yield store
             self._store = store
@@ -184,25 +216,52 @@ class Chatbot:
         return [d.source for d in gone]
 
     def _index_into(self, store: Any, docs: Sequence[Document], report: IndexReport, progress: Progress | None = None) -> None:
-        """Chunk, embed and add the new ones of `docs` to `store`, and save it."""
-        from qa.chunk import chunk_document
+        """Chunk, embed and add the new ones of `docs` to `store`, and save it.
 
+        A document whose file name is already indexed with other content replaces that older
+        version. Documents go in batches of about `WRITE_PASSAGES` passages, so memory stays
+        bounded by the batch (and the largest single document), not by the whole set.
+        """
         new: dict[str, Document] = {}
         for d in docs:
             if d.id in store.documents or d.id in new:
                 report.unchanged.append(d.source)
             else:
+                new.pop(next((k for k, v in new.items() if v.source == d.source), ""), None)
                 new[d.id] = d
         if not new:
             return
-        size = self.settings.chunk_tokens, self.settings.chunk_overlap
-        chunks = [c for d in new.values() for c in chunk_document(d, self.embedder.token_offsets, *size)]
-        vectors = self._embed_with_progress([c.text for c in chunks], progress)
+        total, done = sum(len(d.text) for d in new.values()), 0
+        batch: list[tuple[Document, list[Any]]] = []
+        for d in new.values():
+            batch.append((d, self._chunk(d)))
+            done += len(d.text)
+            if sum(len(c) for _, c in batch) >= WRITE_PASSAGES:
+                self._write_batch(store, batch, report, progress, done / total)
+                batch = []
+        self._write_batch(store, batch, report, progress, 1.0)
         if progress:
             progress("saving the index", 1.0)
-        store.upsert(list(new.values()), chunks, vectors)
         store.save()
-        report.added.extend(d.source for d in new.values())
+
+    def _chunk(self, doc: Document) -> list[Any]:
+        from qa.chunk import chunk_document
+
+        s = self.settings
+        return chunk_document(doc, self.embedder.token_offsets, s.chunk_tokens, s.chunk_overlap)
+
+    def _write_batch(self, store: Any, batch: list[tuple[Document, list[Any]]], report: IndexReport, progress: Progress | None, frac: float) -> None:
+        if not batch:
+            return
+        docs = [d for d, _ in batch]
+        chunks = [c for _, cs in batch for c in cs]
+        older = [o for o in store.documents.values() if any(o.source == d.source and o.id != d.id for d in docs)]
+        vectors = self._embed_with_progress([c.text for c in chunks], progress)
+        store.delete([o.id for o in older])
+        store.upsert(docs, chunks, vectors)
+        updated = {o.source for o in older}
+        report.updated.extend(d.source for d in docs if d.source in updated)
+        report.added.extend(d.source for d in docs if d.source not in updated)
         report.passages += len(chunks)
 
     def _embed_with_progress(self, texts: list[str], progress: Progress | None) -> Any:
@@ -216,21 +275,6 @@ class Chatbot:
                 done = min(lo + batch, len(texts))
                 progress(f"embedding passages {done}/{len(texts)}", done / len(texts))
         return np.vstack(parts) if parts else self.embedder.embed([])
-
-    @contextlib.contextmanager
-    def _file_lock(self) -> Iterator[None]:
-        """Serialise index writes between processes sharing the folder."""
-        folder = Path(self.settings.index_dir)
-        if "://" in self.settings.store_uri and not self.settings.store_uri.startswith("faiss://"):
-            yield
-            return
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / ".lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
 
     # --- questions ------------------------------------------------------------
 

@@ -13,6 +13,8 @@ from typing import Any, Callable, Sequence
 from qa.text import sentence_spans
 from qa.types import Chunk, Document, content_id
 
+MAX_PASSAGE_CHARS = 2_000  # ~ 2x the characters of 200 English word pieces
+
 # Counts word pieces of each text; given as a function so tests can use a simple one.
 TokenCounter = Callable[[Sequence[str]], list[list[tuple[int, int]]]]
 
@@ -36,7 +38,9 @@ def whitespace_counter(texts: Sequence[str]) -> list[list[tuple[int, int]]]:
     return [[m.span() for m in re.finditer(r"\S+", t)] for t in texts]
 
 
-def chunk_document(doc: Document, count: TokenCounter, max_tokens: int = 200, overlap: int = 40) -> list[Chunk]:
+def chunk_document(
+    doc: Document, count: TokenCounter, max_tokens: int = 200, overlap: int = 40, max_chars: int = MAX_PASSAGE_CHARS,
+) -> list[Chunk]:
     """Split a document into passages with exact offsets: `doc.text[c.start:c.end] == c.text`.
 
     Args:
@@ -44,6 +48,7 @@ def chunk_document(doc: Document, count: TokenCounter, max_tokens: int = 200, ov
         count: Gives the word-piece offsets of texts (see `wordpiece_counter`).
         max_tokens: Most word pieces per passage.
         overlap: Word pieces of trailing sentences repeated at the start of the next passage.
+        max_chars: Most characters per passage.
 
     Returns:
         The passages in document order; none for a document without text.
@@ -52,12 +57,14 @@ def chunk_document(doc: Document, count: TokenCounter, max_tokens: int = 200, ov
         raise ValueError(f"max_tokens must be greater than 0, not {max_tokens}")
     if not 0 <= overlap < max_tokens:
         raise ValueError(f"overlap must be at least 0 and under max_tokens, not {overlap}")
-    units = _units(doc.text, count, max_tokens)
+    if max_chars <= 0:
+        raise ValueError(f"max_chars must be greater than 0, not {max_chars}")
+    units = _units(doc.text, count, max_tokens, max_chars)
     pieces: list[tuple[int, int]] = []
     i = 0
     while i < len(units):
         j, used = i, 0
-        while j < len(units) and (j == i or used + units[j][2] <= max_tokens):
+        while j < len(units) and (j == i or (used + units[j][2] <= max_tokens and units[j][1] - units[i][0] <= max_chars)):
             used += units[j][2]
             j += 1
         pieces.append((units[i][0], units[j - 1][1]))
@@ -74,9 +81,9 @@ def chunk_document(doc: Document, count: TokenCounter, max_tokens: int = 200, ov
     ]
 
 
-def _units(text: str, count: TokenCounter, max_tokens: int) -> list[tuple[int, int, int]]:
+def _units(text: str, count: TokenCounter, max_tokens: int, max_chars: int) -> list[tuple[int, int, int]]:
     """(start, end, word pieces) of each sentence; over-long sentences cut into pieces."""
-    spans = sentence_spans(text)
+    spans = [part for span in sentence_spans(text) for part in _split_long(text, *span, max_chars)]
     offsets = count([text[s:e] for s, e in spans])
     units = []
     for (s, e), offs in zip(spans, offsets):
@@ -90,3 +97,23 @@ def _units(text: str, count: TokenCounter, max_tokens: int) -> list[tuple[int, i
             end = start + len(text[start:end].rstrip())
             units.append((start, end, len(part)))
     return units
+
+
+def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+    """(start, end) pieces of at most `max_chars` characters, cut after the last white space
+    in the second half of the bound, or hard at the bound when there is none."""
+    pieces = []
+    while end - start > max_chars:
+        limit = start + max_chars
+        cut = max(text.rfind(" ", start + max_chars // 2, limit + 1), text.rfind("\n", start + max_chars // 2, limit + 1))
+        cut = cut if cut > start else limit
+        piece_end = cut
+        while piece_end > start and text[piece_end - 1].isspace():
+            piece_end -= 1
+        pieces.append((start, piece_end))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if start < end:
+        pieces.append((start, end))
+    return pieces

@@ -67,35 +67,41 @@ def index_cmd(
     ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, remove: tuple[str, ...],
     use_ray: bool, workers: int, ray_address: str | None,
 ) -> None:
-    """Add files or folders to the index (re-adding a file changes nothing)."""
-    if rebuild:
-        _rebuild(ctx)
-    bot = _bot(ctx)
+    """Add files or folders to the index (re-adding a file changes nothing; a file with the
+    name of an indexed one but new content replaces it)."""
+    from qa.store.base import StoreError
+
     unknown: list[str] = []
-    if remove:
-        known = {key for d in bot.documents() for key in (d.id, d.source)}
-        unknown = [name for name in remove if name not in known]
-        gone = bot.remove(list(remove))
-        if gone:
-            click.echo(f"removed: {', '.join(gone)}")
-    if paths and use_ray:
+    try:
+        bot = _rebuild(ctx) if rebuild else _bot(ctx)
+        if remove:
+            known = {key for d in bot.documents() for key in (d.id, d.source)}
+            unknown = [name for name in remove if name not in known]
+            gone = bot.remove(list(remove))
+            if gone:
+                click.echo(f"removed: {', '.join(gone)}")
+        if paths:
+            report = _with_seeds(bot.seeded, _add(bot, paths, use_ray, workers, ray_address))
+            click.echo(report.summary())
+            if report.problems and not report.added and not report.unchanged and not report.updated:
+                sys.exit(1)
+        docs = bot.documents()
+        click.echo(f"{len(docs)} document(s), {bot.store.count()} passages in {ctx.obj['index_dir']}")
+    except (StoreError, OSError) as err:
+        raise QAError(str(err)) from None
+    if unknown:  # after the files named were indexed: one wrong name does not cancel the rest
+        raise QAError(f"no document named {', '.join(unknown)} in the index (`qa documents` lists them)")
+
+
+def _add(bot: Any, paths: tuple[Path, ...], use_ray: bool, workers: int, ray_address: str | None) -> Any:
+    if use_ray:
         from qa.ray_ingest import index_with_ray
 
         try:
-            report = index_with_ray(bot, list(paths), workers=workers, address=ray_address)
+            return index_with_ray(bot, list(paths), workers=workers, address=ray_address)
         except (RuntimeError, ValueError) as err:
             raise QAError(str(err)) from None
-    elif paths:
-        report = bot.add_paths(list(paths), progress=lambda stage, frac: click.echo(f"  {stage}") if stage.startswith("saving") else None)
-    if paths:
-        report = _with_seeds(bot.seeded, report)
-        click.echo(report.summary())
-        if report.problems and not report.added and not report.unchanged:
-            sys.exit(1)
-    docs = bot.documents()
-    click.echo(f"{len(docs)} document(s), {bot.store.count()} passages in {ctx.obj['index_dir']}")
-    if unknown:  # after the files named were indexed: one wrong name does not cancel the rest
-        raise QAError(f"no document named {', '.join(unknown)} in the index (`qa documents` lists them)")
+    return bot.add_paths(list(paths), progress=lambda stage, frac: click.echo(f"  {stage}") if stage.startswith("saving") else None)
 
 
 def _with_seeds(seeded: Any, report: Any) -> Any:
@@ -109,29 +115,22 @@ def _with_seeds(seeded: Any, report: Any) -> Any:
     return report
 
 
-def _rebuild(ctx: click.Context) -> None:
-    """Re-embed the indexed documents; a damaged index is recovered from its last intact version,
-    or else rebuilt from the seed folder."""
+def _rebuild(ctx: click.Context) -> Any:
+    """Re-embed the newest readable documents of the store (after changing settings, or when it
+    is damaged) and say what was recovered and what could not be."""
     from qa.chatbot import Chatbot
     from qa.config import load_settings
-    from qa.store.base import IndexCorruptError
-    from qa.store.faiss_store import FaissStore
+    from qa.read import ReaderLoadError
 
-    settings = load_settings(**ctx.obj)
-    bot = Chatbot(settings)
     try:
-        bot.open(rebuild=True)
-        return
-    except IndexCorruptError as err:
-        click.echo(str(err), err=True)
-    recovered = FaissStore.recover(settings.index_dir, bot.build_info(), settings.approximate_above)
-    if recovered is not None:
-        click.echo(f"recovered {len(recovered.documents)} document(s) from the last intact version of the index", err=True)
-    else:
-        click.echo(f"no intact version left; rebuilding from {settings.seed_dir}/", err=True)
-        pointer = Path(settings.index_dir) / "CURRENT"
-        pointer.replace(pointer.with_name("CURRENT.damaged"))
-    bot.open(rebuild=True)
+        bot = Chatbot(load_settings(**ctx.obj))
+        salvage = bot.rebuild()
+    except (SettingsError, ReaderLoadError, ValueError) as err:
+        raise QAError(str(err)) from None
+    for problem in salvage.problems:
+        click.echo(f"  {problem}", err=True)
+    click.echo(f"rebuilt from {salvage.origin}: {len(salvage.documents)} document(s) recovered")
+    return bot
 
 
 @cli.command("documents")
@@ -140,12 +139,14 @@ def documents_cmd(ctx: click.Context) -> None:
     """List the indexed documents."""
     from qa.text import title_of
 
-    docs = _bot(ctx).documents()
+    bot = _bot(ctx)
+    docs = bot.documents()
     if not docs:
         click.echo("no documents indexed yet: add some with `qa index PATH`")
     for d in docs:
         title = title_of(d)
         click.echo(f"{d.id}  {d.source}" + (f"  \u2014 {title}" if title and title != d.source else ""))
+    click.echo(f"search: {bot.store.mode}")
 
 
 @cli.command("ask")

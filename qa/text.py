@@ -16,6 +16,7 @@ _ABBREVIATIONS = {
     "capt", "sgt", "vs", "etc", "no", "inc", "ltd", "co", "corp", "jan", "feb", "mar", "apr",
     "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "e.g", "i.e", "fig", "approx",
 }
+_LONGEST_ABBREVIATION = 8  # characters before the period worth looking at, with an opening quote
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -40,7 +41,10 @@ def _is_abbreviation(text: str, end: int) -> bool:
     dot = text.rfind(".", 0, end + 1)
     if dot < 0 or text[dot + 1 : end].strip("\"'\u201d\u2019)]"):
         return False
-    word_start = max(text.rfind(" ", 0, dot), text.rfind("\n", 0, dot)) + 1
+    # Look back a short way only: searching to the text's start for a space or line break made
+    # a long line without one quadratic (a 5 MB one-line file took minutes to split).
+    lo = max(0, dot - _LONGEST_ABBREVIATION)
+    word_start = max(text.rfind(" ", lo, dot), text.rfind("\n", lo, dot), lo - 1) + 1
     word = text[word_start:dot].lower().strip("(\"'")
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 

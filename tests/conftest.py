@@ -173,3 +173,21 @@ def seed_bot(tmp_path_factory, shipped_reader, real_embedder):
     bot = Chatbot(Settings(index_dir=str(folder / "index"), seed_dir=str(ROOT / "seeds")), embedder=real_embedder, reader=shipped_reader)
     bot.open()
     return bot
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory):
+    """A real Milvus server (2.3, the `milvus` package's standalone build) on 127.0.0.1 at a free
+    port, started once for the whole session (~10-25 s) and stopped at its end; its address."""
+    from milvus import MilvusServer
+
+    server = MilvusServer()
+    server.set_base_dir(str(tmp_path_factory.mktemp("milvus-server")))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        server.listen_port = probe.getsockname()[1]
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server.listen_port}"
+    finally:
+        server.stop()

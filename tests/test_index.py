@@ -59,7 +59,7 @@ def test_settings_mismatch_is_refused_with_the_documents(tmp_path):
     assert len(err.value.documents) == 3
 
 
-@pytest.mark.parametrize("damage", ["truncate_faiss", "garbage_chunks", "drop_manifest", "bad_current"])
+@pytest.mark.parametrize("damage", ["truncate_faiss", "garbage_chunks", "drop_manifest"])
 def test_damaged_index_gives_a_clear_message(tmp_path, damage):
     fill(FaissStore(tmp_path / "idx", INFO), make_docs()).save()
     gen = next((tmp_path / "idx").glob("gen-*"))
@@ -70,10 +70,16 @@ def test_damaged_index_gives_a_clear_message(tmp_path, damage):
         (gen / "chunks.jsonl").write_text("{not json")
     elif damage == "drop_manifest":
         (gen / "manifest.json").unlink()
-    else:
-        (tmp_path / "idx" / "CURRENT").write_text("\x00\x01")
     with pytest.raises(IndexCorruptError, match="qa index --rebuild"):
         FaissStore.load(tmp_path / "idx", INFO)
+
+
+def test_a_garbled_pointer_falls_back_to_the_newest_intact_generation(tmp_path):
+    store = fill(FaissStore(tmp_path / "idx", INFO), make_docs())
+    store.save()
+    fill(store, make_docs({"new.txt": "A newer document about rivers."})).save()
+    (tmp_path / "idx" / "CURRENT").write_text("\x00\x01")
+    assert len(FaissStore.load(tmp_path / "idx", INFO).documents) == 4
 
 
 KILLER = textwrap.dedent("""

@@ -1,6 +1,7 @@
 """One contract for every passage store: FAISS files and Milvus (Lite, in a temporary file)."""
 
 import json
+import uuid
 
 import pytest
 
@@ -22,12 +23,14 @@ TEXTS = {
 }
 
 
-@pytest.fixture(params=["faiss", "milvus"])
+@pytest.fixture(params=["faiss", "milvus", pytest.param("milvus-server", marks=pytest.mark.milvus_server)])
 def stores(request, tmp_path):
     """Opens stores of one kind on one place; every store opened is closed after the test."""
     settings = Settings(index_dir=str(tmp_path / "index"))
     if request.param == "milvus":
         settings = settings.replace(store=f"milvus://{tmp_path}/qa.db")
+    if request.param == "milvus-server":  # a collection of its own on the session's server
+        settings = settings.replace(store=f"{request.getfixturevalue('milvus_server')}?collection=t{uuid.uuid4().hex[:12]}")
     opened = []
 
     def open_(info=INFO, fresh=False):
@@ -35,6 +38,7 @@ def stores(request, tmp_path):
         opened.append(store)
         return store
 
+    open_.settings = settings
     yield open_
     for store in opened:
         store.close()
@@ -126,6 +130,49 @@ def test_save_and_reopen_round_trips_documents_and_chunks(stores):
     for c in before:
         assert again.documents[c.doc_id].text[c.start : c.end] == c.text
     assert stores(fresh=True).count() == 0
+
+
+def test_every_store_meets_the_protocol(stores):
+    from qa.store.base import PassageStore
+
+    store = stores()
+    wanted = [n for n in dir(PassageStore) if not n.startswith("_")] + list(PassageStore.__annotations__)
+    assert wanted and all(hasattr(store, name) for name in wanted)
+    with store.lock():
+        assert store.is_stale() is False
+
+
+def test_salvage_finds_every_saved_document_for_a_rebuild(stores):
+    from qa.store import salvage_store
+
+    docs = make_docs(TEXTS)
+    store = fill(stores(), docs)
+    store.save()
+    store.close()
+    salvage = salvage_store(stores.settings)
+    assert sorted(d.source for d in salvage.documents) == sorted(TEXTS) and salvage.problems == []
+    assert {d.id: d for d in salvage.documents} == {d.id: d for d in docs}
+    fresh = stores(fresh=True)
+    assert fresh.count() == 0 and not fresh.is_new  # a rebuild is not a new store to seed
+
+
+def test_the_search_mode_is_described(stores):
+    store = stores()
+    assert ("BM25" in store.mode) and store.count() == 0
+    if "server" in store.mode:  # Milvus 2.3 has no full-text search: BM25 and RRF run here
+        assert "in this process" in store.mode
+
+
+def test_another_writer_is_seen_after_its_save(stores):
+    docs = make_docs(TEXTS)
+    reader = fill(stores(), docs[:2])
+    reader.save()
+    writer = reader.copy() if "Lite" in reader.mode else stores()  # Milvus Lite: one process, one client
+    fill(writer, docs[2:4]).save()
+    if reader.is_stale():
+        reader = stores()
+    assert len(reader.documents) == 4
+    assert reader.keyword_search("Camellia", 2)[0][0].source == "tea.txt"
 
 
 def test_a_copy_changes_while_the_original_keeps_its_listing(stores):

@@ -1,18 +1,8 @@
-"""Open the passage store named by the `store` setting (a URI).
+"""Open the passage store named by the `store` setting (a URI), or salvage its documents.
 
-A store keeps documents, their passages and the passages' vectors. What the chatbot uses
-(`qa.store.faiss_store.FaissStore` is the reference implementation):
-
-    documents: dict[str, Document]           the indexed documents by id
-    count() -> int                           number of passages
-    copy() -> store                          a store to change while this one keeps answering
-    upsert(documents, chunks, vectors)       add (or replace) documents with passages and vectors
-    delete(doc_ids) -> int                   remove documents and their passages
-    save()                                   make the changes durable (atomically)
-    dense_search(vector, k) -> [(Chunk, score)]
-    keyword_search(query, k) -> [(Chunk, score)]
-    hybrid_search(query, vector, k, candidates, rrf_k) -> [Hit]   dense + keyword fused with RRF
-    close()
+A store keeps documents, their passages and the passages' vectors; everything it offers is the
+`qa.store.base.PassageStore` protocol, which every store meets (tests/test_store_contract.py).
+Callers use only that protocol and these two functions, never a store's class or URI scheme.
 
 Stores by URI:
 
@@ -29,11 +19,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from qa.store.base import IndexCorruptError, PassageStore, Salvage
+
 if TYPE_CHECKING:  # qa.config imports qa.store.base: no import cycle at run time
     from qa.config import Settings
 
 
-def open_store(settings: Settings, build_info: dict[str, Any], fresh: bool = False) -> Any:
+def open_store(settings: Settings, build_info: dict[str, Any], fresh: bool = False) -> PassageStore:
     """The store for `settings.store_uri`: a folder or faiss://FOLDER for FAISS files,
     milvus://FILE.db for Milvus Lite, http(s)://HOST:PORT for a Milvus server.
 
@@ -41,9 +33,13 @@ def open_store(settings: Settings, build_info: dict[str, Any], fresh: bool = Fal
         settings: Settings; `store_uri` picks the store.
         build_info: What built the vectors (embedder, dimension, chunking).
         fresh: Start empty (for a rebuild) instead of opening what is there.
+
+    Raises:
+        StoreError: Cannot open it (with a message saying what to do); IndexCorruptError for
+            damaged files, IndexMismatchError for a store built with other settings.
     """
     uri = settings.store_uri
-    if uri.startswith(("milvus://", "http://", "https://")):
+    if _is_milvus(uri):
         from qa.store.milvus_store import MilvusStore, parse_milvus_uri
 
         address, options = parse_milvus_uri(uri)
@@ -51,9 +47,38 @@ def open_store(settings: Settings, build_info: dict[str, Any], fresh: bool = Fal
 
     from qa.store.faiss_store import FaissStore
 
+    path = _faiss_path(uri)
+    if not fresh and FaissStore.exists(path):
+        try:
+            return FaissStore.load(path, build_info, settings.approximate_above)
+        except IndexCorruptError:
+            # Another process may be in the middle of the folder's first save (its documents are
+            # written before the first version): look again once its write lock is released.
+            with FaissStore(path, build_info, settings.approximate_above).lock():
+                return FaissStore.load(path, build_info, settings.approximate_above)
+    return FaissStore(path, build_info, settings.approximate_above)
+
+
+def salvage_store(settings: Settings) -> Salvage:
+    """The newest documents that can still be read from the store, for `qa index --rebuild`;
+    works on a damaged store too, and says what it could not recover."""
+    uri = settings.store_uri
+    if _is_milvus(uri):
+        from qa.store.milvus_store import parse_milvus_uri, salvage_milvus
+
+        address, options = parse_milvus_uri(uri)
+        return salvage_milvus(address, options.get("collection", "qa"))
+    from qa.store.faiss_store import FaissStore
+
+    return FaissStore.salvage(_faiss_path(uri))
+
+
+def _is_milvus(uri: str) -> bool:
+    return uri.startswith(("milvus://", "http://", "https://"))
+
+
+def _faiss_path(uri: str) -> str:
     path = uri[len("faiss://"):] if uri.startswith("faiss://") else uri
     if "://" in path:
         raise ValueError(f"unknown store {uri!r}: use a folder, faiss://FOLDER, milvus://FILE.db or http(s)://HOST:19530")
-    if not fresh and FaissStore.exists(path):
-        return FaissStore.load(path, build_info, settings.approximate_above)
-    return FaissStore(path, build_info, settings.approximate_above)
+    return path

@@ -17,19 +17,29 @@ passages, HNSW above it.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import logging
 import os
-import re
 import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
-from qa.store.base import APPROXIMATE_ABOVE, IndexCorruptError, IndexMismatchError, StoreError, keyword_tokens
+from qa.store.base import (
+    APPROXIMATE_ABOVE, DocumentArchive, bm25_index, bm25_search, IndexCorruptError, IndexMismatchError, Salvage, StoreError, io_problem, keyword_tokens,
+)
+from qa.store.faiss_files import (
+    _current, _damaged_files, _from_older, _fsync, _generations, _manifest_documents, _read_jsonl, _readable_rows, _sha256, _write_jsonl,
+)
 from qa.types import Chunk, Document, Hit
 
 FORMAT = 1
+log = logging.getLogger("qa")
+__all__ = ["FaissStore", "IndexCorruptError", "IndexMismatchError", "StoreError", "build_faiss"]
+
 class FaissStore:
     """Passages with their vectors, searchable by vector (FAISS) and by keyword (BM25).
 
@@ -52,75 +62,127 @@ class FaissStore:
         self._faiss: Any = None
         self._bm25: Any = None
         self.generation = ""  # the saved generation this store holds ("" = not saved)
+        self.is_new = not FaissStore.exists(self.path)  # nothing saved here yet: may be seeded
 
     # --- persistence -------------------------------------------------------
 
     @classmethod
     def exists(cls, path: str | Path) -> bool:
-        return (Path(path) / "CURRENT").exists()
+        """True when the folder holds an index (a pointer, a generation, or kept documents)."""
+        path = Path(path)
+        return (path / "CURRENT").exists() or bool(_generations(path)) or bool(DocumentArchive(path / "documents").ids())
 
     @classmethod
     def load(cls, path: str | Path, build_info: dict[str, Any], approximate_above: int = APPROXIMATE_ABOVE) -> "FaissStore":
-        """Open a saved index.
+        """Open a saved index: the generation CURRENT names, or without a readable CURRENT the
+        newest intact one.
 
         Raises:
             FileNotFoundError: No index in that folder.
             IndexCorruptError: Damaged or incomplete files; the message says how to rebuild.
             IndexMismatchError: Built with other settings; the message names them.
         """
-        import faiss
-        import numpy as np
-
         path = Path(path)
         if not cls.exists(path):
             raise FileNotFoundError(f"no index in {path}")
-        rebuild = f"rebuild it with `qa index --rebuild` or delete the folder {path}"
+        named = _current(path)
+        if named is not None:
+            return cls._load_generation(path / named, build_info, approximate_above)
+        for gen in _generations(path):
+            try:
+                return cls._load_generation(gen, build_info, approximate_above)
+            except IndexCorruptError as err:
+                log.warning("%s", err)
+        raise IndexCorruptError(f"no intact version of the index in {path}; {_rebuild_hint(path)}")
+
+    @classmethod
+    def _load_generation(cls, gen: Path, build_info: dict[str, Any], approximate_above: int) -> "FaissStore":
+        import faiss
+        import numpy as np
+
+        path = gen.parent
         try:
-            gen = path / json.loads((path / "CURRENT").read_text())["generation"]
             manifest = json.loads((gen / "manifest.json").read_text())
+            damaged = _damaged_files(gen, manifest.get("files"))
+            if damaged - {"bm25"}:
+                raise ValueError(f"{', '.join(sorted(damaged))} changed since it was written")
             documents = [Document(**d) for d in _read_jsonl(gen / "documents.jsonl")]
             chunks = [Chunk(**c) for c in _read_jsonl(gen / "chunks.jsonl")]
             index = faiss.read_index(str(gen / "vectors.faiss"))
-        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
-            raise IndexCorruptError(f"the index in {path} is damaged ({type(err).__name__}: {err}); {rebuild}") from None
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError, AttributeError) as err:
+            raise IndexCorruptError(f"the index in {path} ({gen.name}) is damaged ({type(err).__name__}: {err}); {_rebuild_hint(path)}") from None
         if manifest.get("format") != FORMAT or index.ntotal != len(chunks) or manifest.get("chunks") != len(chunks):
-            raise IndexCorruptError(f"the index in {path} is incomplete or from another version; {rebuild}")
+            raise IndexCorruptError(f"the index in {path} ({gen.name}) is incomplete or from another version; {_rebuild_hint(path)}")
         store = cls(path, build_info, approximate_above)
         built = {k: manifest.get(k) for k in build_info}
         if built != store.build_info:
             diff = ", ".join(f"{k}: index has {built[k]!r}, settings say {build_info[k]!r}" for k in build_info if built[k] != build_info[k])
             raise IndexMismatchError(f"the index in {path} was built with other settings ({diff})", documents)
-        store.generation = gen.name
+        store.generation, store.is_new = gen.name, False
         store.documents = {d.id: d for d in documents}
         store.chunks = chunks
         store._vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, index.d), np.float32)
         store._faiss = index
-        store._bm25 = _load_bm25(gen / "bm25", len(chunks))
+        if "bm25" in damaged:  # derived from the passages: rebuilt in memory, rewritten on the next save
+            log.warning("the keyword index of %s is damaged; rebuilding it from the passages", gen)
+        else:
+            store._bm25 = _load_bm25(gen / "bm25", len(chunks))
         return store
 
     @classmethod
-    def recover(cls, path: str | Path, build_info: dict[str, Any], approximate_above: int = APPROXIMATE_ABOVE) -> "FaissStore | None":
-        """The newest generation in `path` that loads, made current again; None if none does."""
+    def salvage(cls, path: str | Path) -> Salvage:
+        """The newest documents that can still be read from the folder, for a rebuild.
+
+        Which documents the newest generation holds comes from its manifest, passages and
+        documents.jsonl, whichever are readable; their text from documents.jsonl, the document
+        archive, or an older generation.
+        """
         path = Path(path)
-        for gen in sorted((p for p in path.glob("gen-*") if p.is_dir()), reverse=True):
-            pointer = path / "CURRENT.tmp"
-            pointer.write_text(json.dumps({"generation": gen.name}))
-            os.replace(pointer, path / "CURRENT")
-            try:
-                return cls.load(path, build_info, approximate_above)
-            except IndexMismatchError as err:
-                store = cls(path, build_info, approximate_above)
-                store.documents = {d.id: d for d in err.documents}
-                return store
-            except IndexCorruptError:
-                continue
-        return None
+        gens = _generations(path)
+        archive = DocumentArchive(path / "documents")
+        if not gens:  # every version gone: the kept documents are all there is
+            kept = [archive.get(i) for i in sorted(archive.ids())]
+            problems = [f"could not recover document {i}: its kept copy is damaged" for i, d in zip(sorted(archive.ids()), kept) if d is None]
+            return Salvage([d for d in kept if d is not None], f"the documents kept in {archive.folder}", problems)
+        wanted: dict[str, str] = {}  # id -> source, for the messages
+        found: dict[str, Document] = {}
+        problems: list[str] = []
+        newest = gens[0]
+        for name, rows in (("manifest.json", _manifest_documents), ("documents.jsonl", _readable_rows), ("chunks.jsonl", _readable_rows)):
+            got, ok = rows(newest / name)
+            if not ok:
+                problems.append(f"{newest.name}/{name} is damaged or missing")
+            for row in got:
+                doc_id = row.get("doc_id") if name == "chunks.jsonl" else row.get("id")
+                if isinstance(doc_id, str):
+                    wanted.setdefault(doc_id, str(row.get("source", doc_id)))
+                if name == "documents.jsonl":
+                    with contextlib.suppress(TypeError):
+                        found.setdefault(row["id"], Document(**row))
+        for doc_id in [d for d in wanted if d not in found]:
+            doc = archive.get(doc_id) or _from_older(gens[1:], doc_id)
+            if doc is not None:
+                found[doc_id] = doc
+            else:
+                problems.append(f"could not recover {wanted[doc_id]}: its text is not readable anywhere; add the file again")
+        return Salvage([found[d] for d in wanted if d in found], f"{newest.name} of {path}", problems)
 
     def save(self) -> Path:
-        """Write a new generation and switch CURRENT to it atomically; returns its folder."""
+        """Write a new generation and switch CURRENT to it atomically; returns its folder.
+
+        Raises:
+            StoreError: The folder cannot be written (read-only, permissions, disk full).
+        """
+        try:
+            return self._save()
+        except OSError as err:
+            raise io_problem(err, f"save the index in {self.path}") from None
+
+    def _save(self) -> Path:
         import faiss
 
         self.path.mkdir(parents=True, exist_ok=True)
+        DocumentArchive(self.path / "documents").put(self.documents.values())
         gen_name = f"gen-{time.time_ns():020d}"
         tmp = self.path / f".{gen_name}.tmp"
         tmp.mkdir()
@@ -129,10 +191,11 @@ class FaissStore:
         faiss.write_index(self._index(), str(tmp / "vectors.faiss"))
         if self.chunks:
             self._bm25_index().save(str(tmp / "bm25"))
+        files = {str(f.relative_to(tmp)): _sha256(f) for f in sorted(tmp.rglob("*")) if f.is_file()}
         manifest = {
             "format": FORMAT, **self.build_info, "faiss": self.faiss_kind, "chunks": len(self.chunks),
             "documents": {d.id: {"source": d.source, "title": d.title} for d in self.documents.values()},
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "files": files, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1))
         for f in tmp.rglob("*"):
@@ -143,25 +206,45 @@ class FaissStore:
         pointer.write_text(json.dumps({"generation": gen_name}))
         _fsync(pointer)
         os.replace(pointer, self.path / "CURRENT")
-        self.generation = gen_name
+        self.generation, self.is_new = gen_name, False
         self._remove_old_generations(keep=gen_name)
         return self.path / gen_name
 
     def is_stale(self) -> bool:
         """True when another process saved a newer generation than the one held here."""
+        current = _current(self.path)
+        return current is not None and current != self.generation
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Serialise index writes between processes sharing the folder (an flock on index/.lock)."""
         try:
-            current = json.loads((self.path / "CURRENT").read_text())["generation"]
-        except (OSError, ValueError, KeyError):
-            return False
-        return current != self.generation
+            self.path.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path / ".lock", "a")
+        except OSError as err:
+            raise io_problem(err, f"write to the index folder {self.path}") from None
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @property
+    def mode(self) -> str:
+        return f"FAISS files in {self.path}: {self.faiss_kind} vector search and BM25, fused with RRF"
 
     def _remove_old_generations(self, keep: str) -> None:
         # Keep the previous generation too: another process may still be reading it.
-        gens = sorted(p for p in self.path.glob("gen-*") if p.is_dir() and p.name != keep)
-        for old in gens[:-1]:
+        gens = [p for p in _generations(self.path) if p.name != keep]
+        for old in gens[1:]:
             shutil.rmtree(old, ignore_errors=True)
         for stale in self.path.glob(".gen-*.tmp"):
             shutil.rmtree(stale, ignore_errors=True)
+        referenced = set(self.documents)
+        for gen in gens[:1]:  # the previous generation's documents stay too
+            referenced |= {row["id"] for row in _manifest_documents(gen / "manifest.json")[0]}
+        DocumentArchive(self.path / "documents").keep_only(referenced)
 
     # --- updates -------------------------------------------------------------
 
@@ -171,7 +254,7 @@ class FaissStore:
         new.documents = dict(self.documents)
         new.chunks = list(self.chunks)
         new._vectors, new._faiss, new._bm25 = self._vectors, self._faiss, self._bm25
-        new.generation = self.generation
+        new.generation, new.is_new = self.generation, self.is_new
         return new
 
     def upsert(self, documents: Sequence[Document], chunks: Sequence[Chunk], vectors: Any) -> None:
@@ -220,15 +303,9 @@ class FaissStore:
 
     def keyword_search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
         """The k passages of highest BM25 score that share a word with the query."""
-        tokens = keyword_tokens(query)
-        if not self.chunks or not tokens or k <= 0:
+        if not self.chunks or not keyword_tokens(query) or k <= 0:
             return []
-        bm25 = self._bm25_index()
-        known = [t for t in tokens if t in bm25.vocab_dict]
-        if not known:
-            return []
-        ids, scores = bm25.retrieve([known], k=min(k, len(self.chunks)), show_progress=False, n_threads=1)
-        return [(self.chunks[int(i)], float(s)) for i, s in zip(ids[0], scores[0]) if s > 0]
+        return bm25_search(self._bm25_index(), self.chunks, query, k)
 
     def hybrid_search(self, query: str, vector: Any, k: int, candidates: int = 20, rrf_k: int = 60) -> list[Hit]:
         """Dense and BM25 candidates fused by reciprocal rank fusion; the top k."""
@@ -246,11 +323,7 @@ class FaissStore:
 
     def _bm25_index(self) -> Any:
         if self._bm25 is None:
-            import bm25s
-
-            bm25 = bm25s.BM25()
-            bm25.index([keyword_tokens(c.text) or ["\u2400"] for c in self.chunks], show_progress=False)
-            self._bm25 = bm25
+            self._bm25 = bm25_index([c.text for c in self.chunks])
         return self._bm25
 
 
@@ -270,6 +343,10 @@ def build_faiss(vectors: Any, approximate_above: int) -> Any:
     return index
 
 
+def _rebuild_hint(path: Path) -> str:
+    return f"run `qa index --rebuild` to rebuild it from its documents (or delete the folder {path} to start over)"
+
+
 def _load_bm25(folder: Path, n_chunks: int) -> Any:
     if not n_chunks:
         return None
@@ -281,20 +358,3 @@ def _load_bm25(folder: Path, n_chunks: int) -> Any:
         raise IndexCorruptError(f"the keyword index in {folder} is damaged ({err}); rebuild with `qa index --rebuild`") from None
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

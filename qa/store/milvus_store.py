@@ -20,19 +20,26 @@ a time. A server (`http://HOST:19530`) serves many; set MILVUS_TOKEN for one tha
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
-import threading
+import time
 from pathlib import Path
 from typing import Any, Iterable, Sequence
-from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-from qa.store.base import IndexCorruptError, IndexMismatchError, StoreError, keyword_tokens
+from qa.store.base import (
+    DocumentArchive, IndexCorruptError, IndexMismatchError, Salvage, StoreError, StoreMissingError, bm25_index, bm25_search,
+    io_problem, keyword_tokens,
+)
+from qa.store.milvus_connection import _connect, _Connection, _quiet_milvus_logs, _quiet_query_iterator, _reason, parse_milvus_uri
 from qa.types import Chunk, Document, Hit
+
+__all__ = ["MilvusStore", "parse_milvus_uri", "salvage_milvus"]
 
 FORMAT = 1
 BUILD_ROW = "__qa_build__"
+REVISION_ROW = "__qa_revision__"  # changed by every save, so other processes notice new writes
 DOC_PART_CHARS = 16_000  # at most 4 UTF-8 bytes each: under the 65,535-byte VARCHAR limit
 MAX_VARCHAR_BYTES = 65_535
 MAX_TOP_K = 16_384  # Milvus' largest limit per search
@@ -40,69 +47,7 @@ INSERT_ROWS = 1_000
 DELETE_IDS = 500
 CHUNK_FIELDS = ["doc_id", "source", "text", "char_start", "char_end"]
 
-_lite_lock = threading.Lock()
-_lite_users: dict[str, int] = {}
-_quieted = False
-
-
-def parse_milvus_uri(uri: str) -> tuple[str, dict[str, str]]:
-    """The address pymilvus takes (a .db path or http(s) URL) and the options in the query.
-
-    `milvus://data/qa.db?collection=books&index=HNSW` gives ("data/qa.db",
-    {"collection": "books", "index": "HNSW"}); `http://host:19530?collection=books` keeps
-    the URL without its query.
-    """
-    parts = urlsplit(uri)
-    options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    unknown = sorted(set(options) - {"collection", "index"})
-    if unknown:
-        raise ValueError(f"unknown option(s) {', '.join(unknown)} in store {uri!r}; known: collection, index")
-    if parts.scheme == "milvus":
-        path = uri[len("milvus://"):].split("?", 1)[0]
-        if not path.endswith(".db"):
-            raise ValueError(f"store {uri!r}: a Milvus Lite file must end in .db, e.g. milvus://index/qa.db")
-        return path, options
-    if parts.scheme in ("http", "https"):
-        return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), options
-    raise ValueError(f"store {uri!r} is not a Milvus address: use milvus://FILE.db or http(s)://HOST:19530")
-
-
-class _Connection:
-    """A MilvusClient shared by a store and its copies; for Milvus Lite, also its embedded server."""
-
-    def __init__(self, address: str) -> None:
-        try:
-            from pymilvus import MilvusClient
-        except ImportError:
-            raise StoreError("a Milvus store needs pymilvus: pip install 'pymilvus[milvus_lite]' (or qa[scale])") from None
-
-        self.address = address
-        self.lite_path = os.path.abspath(address) if address.endswith(".db") else ""
-        if self.lite_path:
-            Path(self.lite_path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.client = MilvusClient(uri=address, token=os.environ.get("MILVUS_TOKEN", ""))
-        except Exception as err:  # pymilvus raises several kinds; all mean "cannot connect"
-            hint = " (is another process using this file?)" if self.lite_path else ""
-            raise StoreError(f"cannot open the Milvus store {address}{hint}: {err}") from None
-        if self.lite_path:
-            with _lite_lock:
-                _lite_users[self.lite_path] = _lite_users.get(self.lite_path, 0) + 1
-        self.closed = False
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        self.client.close()
-        if self.lite_path:
-            with _lite_lock:
-                _lite_users[self.lite_path] -= 1
-                last = _lite_users[self.lite_path] == 0
-            if last:  # stop the embedded server so the file is released and reopened from disk
-                from milvus_lite.server_manager import server_manager_instance
-
-                server_manager_instance.release_server(self.lite_path)
+log = logging.getLogger("qa")
 
 
 class MilvusStore:
@@ -135,14 +80,52 @@ class MilvusStore:
         self.chunks_name, self.docs_name = f"{collection}_chunks", f"{collection}_documents"
         self.documents: dict[str, Document] = {}
         self._count: int | None = None
-        self._conn = _connection or _Connection(address)
+        self._bm25: Any = None  # (chunks, bm25s index) when keyword search runs on this side
+        self.revision = ""
+        self.is_new = False
+        self.full_text = True  # the server computes BM25 itself (Milvus 2.5+ and Milvus Lite)
+        self.archive = DocumentArchive(_archive_folder(address, collection)) if address.endswith(".db") else None
+        if _connection is None and not fresh and self.archive is not None and not Path(address).exists() and self.archive.ids():
+            raise StoreMissingError(
+                f"the Milvus database {address} is missing; its {len(self.archive.ids())} document(s) are kept in "
+                f"{self.archive.folder}: run `qa index --rebuild` to index them again, or put the database back"
+            )
+        self._conn = _connection or _connect(address, fresh)
         self.index_type = (index_type or ("FLAT" if self._conn.lite_path else "AUTOINDEX")).upper()
         if _connection is None:
-            self._open(fresh)
+            try:
+                self._open_quietly(fresh)
+            except IndexCorruptError:
+                if not (fresh and self._conn.lite_path):
+                    raise
+                self._conn = _connect(address, fresh, move_aside=True)  # a rebuild starts a new file
+                self._open_quietly(fresh)
+
+    def _open_quietly(self, fresh: bool) -> None:
+        try:
+            with _quiet_milvus_logs():
+                self._open(fresh)
+        except StoreError:
+            self._conn.close()
+            raise
+        except Exception as err:  # MilvusException and friends: the stored files are unreadable
+            self._conn.close()
+            raise IndexCorruptError(f"the Milvus store {self.address} cannot be read ({_reason(err)}); {self._rebuild_hint()}") from None
 
     @property
     def client(self) -> Any:
         return self._conn.client
+
+    @property
+    def mode(self) -> str:
+        where = f"Milvus Lite in {self.address}" if self._conn.lite_path else f"the Milvus server at {self.address}"
+        if self.full_text:
+            return f"{where}: vector and BM25 search, fused with RRF, in Milvus"
+        return f"{where}: vector search in Milvus; BM25 over the passages stored there and RRF fusion in this process (the server has no full-text search)"
+
+    def _rebuild_hint(self) -> str:
+        kept = f" from the {len(self.archive.ids())} document(s) kept in {self.archive.folder}" if self.archive else ""
+        return f"run `qa index --rebuild` to rebuild it{kept}"
 
     # --- opening ---------------------------------------------------------------
 
@@ -154,8 +137,9 @@ class MilvusStore:
             have = set()
         if not have:
             self._create_collections()
+            self.is_new = not fresh
             return
-        rebuild = f"rebuild it with `qa index --rebuild` (drops collections {self.chunks_name}, {self.docs_name})"
+        rebuild = f"{self._rebuild_hint()} (drops collections {self.chunks_name}, {self.docs_name})"
         if len(have) < 2:
             raise IndexCorruptError(f"the Milvus store {self.address} is incomplete (only {', '.join(have)}); {rebuild}")
         for name in (self.chunks_name, self.docs_name):
@@ -172,29 +156,52 @@ class MilvusStore:
             )
             raise IndexMismatchError(f"the Milvus store {self.address} was built with other settings ({diff})", documents)
         self.documents = {d.id: d for d in documents}
+        self.full_text = any(f.get("name") == "sparse" for f in self.client.describe_collection(self.chunks_name).get("fields", []))
         self.index_type = str(self.client.describe_index(self.chunks_name, "vector").get("index_type") or self.index_type).upper()
+        self.revision = self._stored_revision()
+        self._check_passage_count(rebuild)
 
     def _create_collections(self) -> None:
+        try:
+            self._create_chunks(full_text=True)
+        except Exception as err:  # noqa: BLE001 - servers before 2.5 refuse sparse vectors (code 1100)
+            log.info("the Milvus server has no full-text search (%s); keyword search runs in this process", _reason(err))
+            with contextlib.suppress(Exception):
+                self.client.drop_collection(self.chunks_name)
+            self._create_chunks(full_text=False)
+        self._create_documents()
+        if self.archive is not None:
+            self.archive.folder.mkdir(parents=True, exist_ok=True)
+            self.archive.keep_only(())
+        self._count = 0
+
+    def _create_chunks(self, full_text: bool) -> None:
         from pymilvus import DataType, Function, FunctionType
 
         from qa.store.base import STOPWORDS
 
+        self.full_text = full_text
         analyzer = {"tokenizer": "standard", "filter": ["lowercase", {"type": "stop", "stop_words": sorted(STOPWORDS)}]}
         schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
         schema.add_field("doc_id", DataType.VARCHAR, max_length=64)
         schema.add_field("source", DataType.VARCHAR, max_length=MAX_VARCHAR_BYTES)
-        schema.add_field("text", DataType.VARCHAR, max_length=MAX_VARCHAR_BYTES, enable_analyzer=True, analyzer_params=analyzer)
+        text_options = {"enable_analyzer": True, "analyzer_params": analyzer} if full_text else {}
+        schema.add_field("text", DataType.VARCHAR, max_length=MAX_VARCHAR_BYTES, **text_options)
         schema.add_field("char_start", DataType.INT64)
         schema.add_field("char_end", DataType.INT64)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=int(self.build_info["dimension"]))
-        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-        schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"], output_field_names=["sparse"]))
         index = self.client.prepare_index_params()
         params = {"M": 32, "efConstruction": 80} if self.index_type == "HNSW" else {}
         index.add_index("vector", index_type=self.index_type, metric_type="IP", params=params)
-        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params={"bm25_k1": 1.5, "bm25_b": 0.75})
+        if full_text:
+            schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+            schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"], output_field_names=["sparse"]))
+            index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params={"bm25_k1": 1.5, "bm25_b": 0.75})
         self.client.create_collection(self.chunks_name, schema=schema, index_params=index, consistency_level="Strong")
+
+    def _create_documents(self) -> None:
+        from pymilvus import DataType
 
         docs = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
         docs.add_field("id", DataType.VARCHAR, is_primary=True, max_length=96)
@@ -211,7 +218,6 @@ class MilvusStore:
         info = json.dumps({"format": FORMAT, **self.build_info})
         self.client.insert(self.docs_name, [_doc_row(BUILD_ROW, 0, 1, "", "", info)])
         self.client.flush(self.docs_name)
-        self._count = 0
 
     def _stored_build_info(self) -> dict[str, Any] | None:
         rows = self.client.query(self.docs_name, filter=f'id == "{BUILD_ROW}"', output_fields=["text"])
@@ -223,13 +229,13 @@ class MilvusStore:
     def _load_documents(self) -> list[Document]:
         fields = ["doc_id", "part", "parts", "source", "title", "text"]
         parts: dict[str, dict[int, dict[str, Any]]] = {}
-        for row in self._iterate(self.docs_name, f'doc_id != "{BUILD_ROW}"', fields):
+        for row in self._iterate(self.docs_name, f'doc_id not in ["{BUILD_ROW}", "{REVISION_ROW}"]', fields):
             parts.setdefault(row["doc_id"], {})[int(row["part"])] = row
         documents = []
         for doc_id, rows in parts.items():
             first = rows[0] if 0 in rows else next(iter(rows.values()))
             if len(rows) != int(first["parts"]):
-                logging.getLogger("qa").warning("document %s is incomplete in %s; add it again", first["source"], self.address)
+                log.warning("document %s is incomplete in %s; add it again", first["source"], self.address)
                 continue
             text = "".join(rows[i]["text"] for i in range(len(rows)))
             documents.append(Document(doc_id, first["source"], text, first["title"]))
@@ -256,7 +262,8 @@ class MilvusStore:
         """
         new = MilvusStore(self.address, self.build_info, self.collection, self.index_type, _connection=self._conn)
         new.documents = dict(self.documents)
-        new._count = self._count
+        new._count, new._bm25, new.revision = self._count, self._bm25, self.revision
+        new.full_text, new.archive = self.full_text, self.archive
         return new
 
     def upsert(self, documents: Sequence[Document], chunks: Sequence[Chunk], vectors: Any) -> None:
@@ -268,6 +275,8 @@ class MilvusStore:
         vectors = np.asarray(vectors, dtype=np.float32).reshape(len(chunks), -1) if len(chunks) else vectors
         if len(chunks) and vectors.shape[1] != int(self.build_info["dimension"]):
             raise ValueError(f"vectors have {vectors.shape[1]} dimensions, the store {self.build_info['dimension']}")
+        if self.archive is not None:
+            self.archive.put(documents)
         self._delete_rows([d.id for d in documents])
         rows = [_chunk_row(c, v) for c, v in zip(chunks, vectors)]
         for lo in range(0, len(rows), INSERT_ROWS):
@@ -277,7 +286,7 @@ class MilvusStore:
             self.client.insert(self.docs_name, doc_rows[lo : lo + 64])
         for d in documents:
             self.documents[d.id] = d
-        self._count = None
+        self._count = self._bm25 = None
 
     def delete(self, doc_ids: Iterable[str]) -> int:
         """Remove documents and their passages; returns how many documents were removed."""
@@ -286,7 +295,7 @@ class MilvusStore:
             self._delete_rows(gone)
             for d in gone:
                 del self.documents[d]
-            self._count = None
+            self._count = self._bm25 = None
         return len(gone)
 
     def _delete_rows(self, doc_ids: Sequence[str]) -> None:
@@ -296,9 +305,59 @@ class MilvusStore:
             self.client.delete(self.docs_name, filter=expr)
 
     def save(self) -> None:
-        """Flush both collections to durable storage."""
-        self.client.flush(self.chunks_name)
-        self.client.flush(self.docs_name)
+        """Flush both collections to durable storage and mark a new revision for other processes.
+
+        Raises:
+            StoreError: Milvus refused the write (for Milvus Lite: e.g. a read-only folder).
+        """
+        try:
+            with _quiet_milvus_logs():
+                self._count = None
+                revision = json.dumps({"at": f"{time.time_ns()}-{os.getpid()}", "passages": self.count()})
+                self.client.upsert(self.docs_name, [_doc_row(REVISION_ROW, 0, 1, "", "", revision)])
+                self.client.flush(self.chunks_name)
+                self.client.flush(self.docs_name)
+            if self.archive is not None:
+                self.archive.keep_only(self.documents)
+        except OSError as err:
+            raise io_problem(err, f"save the Milvus store {self.address}") from None
+        except Exception as err:  # noqa: BLE001 - MilvusException and friends
+            raise StoreError(f"cannot save to the Milvus store {self.address}: {_reason(err)}") from None
+        self.revision, self.is_new = revision, False
+
+    def is_stale(self) -> bool:
+        """Always False: a Milvus store follows other processes' saves itself. When the stored
+        revision changed, the document listing is reloaded and the keyword index (when kept
+        here) rebuilt on the next search."""
+        stored = self._stored_revision()
+        if stored != self.revision:
+            self.documents = {d.id: d for d in self._load_documents()}
+            self._count = self._bm25 = None
+            self.revision = stored
+        return False
+
+    def lock(self) -> Any:
+        """Milvus orders concurrent writes itself (and Milvus Lite admits one process)."""
+        return contextlib.nullcontext()
+
+    def _check_passage_count(self, rebuild: str) -> None:
+        """The passage count of the last save against the rows there: a damaged file can make
+        Milvus (Lite) open a collection empty or partly empty without any error."""
+        for attempt in range(3):  # another process may be between its writes and its save
+            try:
+                expected = json.loads(self.revision)["passages"]
+            except (ValueError, KeyError, TypeError):
+                return  # saved before counts were kept
+            self._count = None
+            if self.count() == expected:
+                return
+            time.sleep(attempt)
+            self.revision = self._stored_revision()
+        raise IndexCorruptError(f"the Milvus store {self.address} lost passages ({self.count()} of {expected} are left); {rebuild}")
+
+    def _stored_revision(self) -> str:
+        rows = self.client.query(self.docs_name, filter=f'id == "{REVISION_ROW}"', output_fields=["text"])
+        return str(rows[0]["text"]) if rows else ""
 
     # --- search --------------------------------------------------------------------
 
@@ -323,6 +382,9 @@ class MilvusStore:
         """The k passages of highest BM25 score (computed by Milvus) that share a word with the query."""
         if k <= 0 or not keyword_tokens(query) or not self.count():
             return []
+        if not self.full_text:
+            chunks, bm25 = self._client_bm25()
+            return bm25_search(bm25, chunks, query, k)
         hits = self.client.search(
             self.chunks_name, data=[query], anns_field="sparse", limit=min(k, MAX_TOP_K),
             output_fields=CHUNK_FIELDS, search_params={"metric_type": "BM25"},
@@ -342,10 +404,10 @@ class MilvusStore:
         if k <= 0 or not self.count():
             return []
         limit = min(candidates, MAX_TOP_K)
-        if not keyword_tokens(query):
+        if not keyword_tokens(query) or not self.full_text:
             from qa.retrieve import fuse_searches
 
-            return fuse_searches(self.dense_search(vector, limit), [], k, rrf_k)
+            return fuse_searches(self.dense_search(vector, limit), self.keyword_search(query, limit), k, rrf_k)
         requests = [
             AnnSearchRequest(data=[_as_list(vector)], anns_field="vector", param=self._dense_params(limit), limit=limit),
             AnnSearchRequest(data=[query], anns_field="sparse", param={"metric_type": "BM25"}, limit=limit),
@@ -359,10 +421,52 @@ class MilvusStore:
         """Close the connection (shared with copies); Milvus Lite's file is released with the last one."""
         self._conn.close()
 
+    def _client_bm25(self) -> tuple[list[Chunk], Any]:
+        """BM25 over the passage texts stored in Milvus, built here (for servers without it)."""
+        if self._bm25 is None:
+            rows = self._iterate(self.chunks_name, 'id != ""', ["id", *CHUNK_FIELDS])
+            chunks = [_chunk({"id": r["id"], "entity": r}) for r in rows]
+            self._bm25 = (chunks, bm25_index([c.text for c in chunks]))
+        return self._bm25
+
     def _dense_params(self, k: int) -> dict[str, Any]:
         if self.index_type == "HNSW":
             return {"metric_type": "IP", "params": {"ef": max(128, k)}}
         return {"metric_type": "IP"}
+
+
+def salvage_milvus(address: str, collection: str = "qa") -> Salvage:
+    """The documents a rebuild can start from: those stored in Milvus, with any text missing
+    there taken from the document archive kept beside a Milvus Lite file."""
+    archive = DocumentArchive(_archive_folder(address, collection)) if address.endswith(".db") else None
+    found: dict[str, Document] = {}
+    problems: list[str] = []
+    wanted = set(archive.ids()) if archive else set()
+    if not address.endswith(".db") or Path(address).exists():
+        try:
+            with _quiet_milvus_logs():
+                conn = _connect(address, False)
+                try:
+                    store = MilvusStore(address, {}, collection, _connection=conn)
+                    if store.client.has_collection(store.docs_name):
+                        store.client.load_collection(store.docs_name)
+                        found.update({d.id: d for d in store._load_documents()})
+                finally:
+                    conn.close()
+            wanted |= set(found)
+        except Exception as err:  # noqa: BLE001 - damaged files: fall back to the archive
+            problems.append(f"the Milvus store {address} cannot be read ({_reason(err)}); using the kept documents")
+    for doc_id in sorted(wanted - set(found)):
+        doc = archive.get(doc_id) if archive else None
+        if doc is None:
+            problems.append(f"could not recover document {doc_id}: its text is not readable anywhere; add the file again")
+        else:
+            found[doc_id] = doc
+    return Salvage(list(found.values()), f"the Milvus store {address}", problems)
+
+
+def _archive_folder(address: str, collection: str) -> Path:
+    return Path(f"{address}.{collection}-documents")
 
 
 def _chunk_row(c: Chunk, vector: Any) -> dict[str, Any]:
@@ -384,7 +488,7 @@ def _document_rows(d: Document) -> list[dict[str, Any]]:
 
 
 def _doc_row(doc_id: str, part: int, parts: int, source: str, title: str, text: str) -> dict[str, Any]:
-    row_id = doc_id if doc_id == BUILD_ROW else f"{doc_id}:{part}"
+    row_id = doc_id if doc_id in (BUILD_ROW, REVISION_ROW) else f"{doc_id}:{part}"
     return {"id": row_id, "doc_id": doc_id, "part": part, "parts": parts, "source": source, "title": title, "text": text, "unused": [0.0, 0.0]}
 
 
@@ -399,9 +503,3 @@ def _as_list(vector: Any) -> list[float]:
     return np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
 
 
-def _quiet_query_iterator() -> None:
-    """Milvus Lite has no MVCC timestamps; pymilvus warns about it on every iterator."""
-    global _quieted
-    if not _quieted:
-        logging.getLogger("pymilvus.client.iterator.query_iterator").addFilter(lambda r: "mvccTs" not in r.getMessage())
-        _quieted = True
