@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 from qa.calibration import Calibration
@@ -42,11 +42,14 @@ def merge_candidates(hits: Sequence[Hit], spans: Sequence[Span], calibration: Ca
     best: dict[tuple[str, int, int], Candidate] = {}
     for span in spans:
         chunk = hits[span.passage].chunk
-        cand = Candidate(chunk, span, calibration.probability(span.score))
+        cand = Candidate(chunk, span, 0.0)
         key = (chunk.doc_id, cand.start, cand.end)
         if key not in best or cand.span.score > best[key].span.score:
             best[key] = cand
-    return sorted(best.values(), key=lambda c: -c.span.score)
+    ranked = sorted(best.values(), key=lambda c: -c.span.score)
+    # Each answer's P(right) is judged among the question's other candidates (document offsets).
+    probs = calibration.probabilities([(c.chunk.doc_id, c.start, c.end, c.span.text, c.span.score) for c in ranked])
+    return [replace(c, probability=p) for c, p in zip(ranked, probs)]
 
 
 def assemble_answer(

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 import click
 
-from qa.eval.evaluate import EvalRun, QuestionResult, fit_calibration, run_reader, summarize, _result
+from qa.eval.evaluate import KEEP_SPANS, EvalRun, QuestionResult, fit_calibration, run_reader, summarize, _result
 from qa.eval.squad import SquadExample, load_squad, normalize_answer
 
 
@@ -43,7 +43,8 @@ def run_e2e(examples: Sequence[SquadExample], bot: Any, progress: Any = None) ->
         golds = [normalize_answer(t) for t, _ in ex.answers if normalize_answer(t)]
         found = any(g in normalize_answer(h.chunk.text) for h in hits for g in golds) if golds else None
         best = cands[0] if cands else None
-        results.append(_result(ex, best.span.text if best else "", best.span.score if best else float("-inf"), seconds, found))
+        top = [[c.chunk.doc_id, c.start, c.end, c.span.text, c.span.score] for c in cands[:KEEP_SPANS]]
+        results.append(_result(ex, best.span.text if best else "", best.span.score if best else float("-inf"), seconds, found, top))
         if progress:
             progress(1)
     return EvalRun(results, bot.calibration, {"top_k": s.top_k})
@@ -64,6 +65,7 @@ def documents_of(examples: Sequence[SquadExample]) -> list:
 def run_eval(
     options: dict[str, Any], file: Path, mode: str, predictions: Path | None, as_json: bool,
     report: Path | None, limit: int | None, calibrate_out: Path | None, part: str | None = None,
+    na_probs: Path | None = None,
 ) -> dict[str, Any]:
     """Run `qa eval` and print its metrics. Returns the summary."""
     from qa.chatbot import Chatbot
@@ -101,12 +103,29 @@ def run_eval(
             summary["metrics"]["part"] = part
     if predictions:
         predictions.write_text(json.dumps(run.predictions(), ensure_ascii=False, indent=1))
+    if na_probs:
+        na_probs.write_text(json.dumps(no_answer_probabilities(run), indent=1))
     if report:
         from qa.eval.report import write_report
 
         write_report(report, summary, run.calibration)
     _print(summary, as_json)
     return summary
+
+
+def no_answer_probabilities(run: EvalRun) -> dict[str, float]:
+    """The official SQuAD 2.0 na_prob file: question id -> probability of no answer.
+
+    It is 1 - the confidence (P(right)) of the question's best answer, whether that answer is
+    shown or the reader abstained (then it is the guess it held back), and 1.0 for a question
+    where the reader found no candidate at all.
+    """
+    from qa.eval.evaluate import confidences
+
+    return {
+        r.qid: 1.0 if p is None else round(1.0 - p, 6)
+        for r, p in zip(run.results, confidences(run.results, run.calibration))
+    }
 
 
 def _print(summary: dict[str, Any], as_json: bool) -> None:
@@ -125,7 +144,8 @@ def _print(summary: dict[str, Any], as_json: bool) -> None:
         ("latency p50 ms", f"{m.get('latency_p50_ms', 0):.1f}"),
         ("latency p95 ms", f"{m.get('latency_p95_ms', 0):.1f}"),
         ("threshold", f"{m['threshold']:.3f}"),
-        ("ECE", f"{m['ece']:.3f}"),
+        ("confidence AUROC", f"{m['auroc']:.3f}"),
+        ("confidence ECE", f"{m['ece']:.3f}"),
     ]
     best = summary.get("best_threshold") or {}
     if best:
