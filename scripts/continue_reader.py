@@ -39,9 +39,11 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True, help="checkpoint folder (resumes)")
     parser.add_argument("--out", type=Path, required=True, help="where the new reader is written")
     parser.add_argument("--base", type=Path, default=ROOT / "qa/models/reader")
-    parser.add_argument("--squad", type=int, default=2000, help="SQuAD v1.1 train questions")
-    parser.add_argument("--tydi", type=int, default=300, help="TyDi QA English train questions")
-    parser.add_argument("--shifts", type=int, default=200, help="SQuAD-Shifts new_wiki questions")
+    parser.add_argument("--squad", type=int, default=500, help="SQuAD v1.1 train questions")
+    parser.add_argument("--tydi", type=int, default=80, help="TyDi QA English train questions")
+    parser.add_argument("--shifts", type=int, default=80, help="SQuAD-Shifts new_wiki questions")
+    parser.add_argument("--dev-answerable", type=int, default=800, help="answerable questions of the SQuAD v2.0 DEV first half")
+    parser.add_argument("--unanswerable", type=int, default=1000, help="real unanswerable questions (of 2,523)")
     parser.add_argument("--repeat", type=int, default=1, help="copies of each real unanswerable question")
     parser.add_argument("--synthetic", type=float, default=0.05, help="synthetic unanswerables per answerable")
     parser.add_argument("--lr", type=float, default=5e-5)
@@ -60,8 +62,8 @@ def main() -> None:
     cfg = TrainConfig(
         data_dir=args.data, output_dir=args.out, work_dir=args.work, base_model=str(args.base),
         files={"squad_v1.1_train": args.squad, "tydiqa_goldp_en_train": args.tydi, "squadshifts_new_wiki_test": args.shifts,
-               V2_DEV: None, V2_UNANS: None},
-        unanswerable_files=(V2_DEV, V2_UNANS), first_half_files=(V2_DEV,), unanswerable_repeat=args.repeat,
+               V2_DEV: args.dev_answerable, V2_UNANS: None},
+        unanswerable_files=(V2_DEV, V2_UNANS), first_half_files=(V2_DEV,), unanswerable_repeat=args.repeat, unanswerable_limit=args.unanswerable,
         avoid_ids_file=str(avoid), unanswerable_ratio=args.synthetic, learning_rate=args.lr, checkpoint_minutes=8.0,
     )
     train_reader(cfg)

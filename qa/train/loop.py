@@ -63,6 +63,7 @@ class TrainConfig:
         avoid_ids_file: A text file of question ids (one a line) to take last when a file is
             cut to its limit: a continued run prefers questions the earlier run did not see.
         unanswerable_repeat: Copies of each real unanswerable question (they are few).
+        unanswerable_limit: Real unanswerable questions to take in all (sampled; None = all).
     """
 
     data_dir: Path
@@ -91,6 +92,7 @@ class TrainConfig:
     first_half_files: tuple[str, ...] = ()
     avoid_ids_file: str | None = None
     unanswerable_repeat: int = 1
+    unanswerable_limit: int | None = None
 
     def __post_init__(self) -> None:
         if self.precision not in ("auto", "bf16", "fp32"):
@@ -126,7 +128,10 @@ def build_features(cfg: TrainConfig, tokenizer: Any, log: Any = print) -> tuple[
         examples = random.Random(cfg.seed).sample(examples, cfg.max_examples)
     negatives = make_unanswerable(examples, cfg.unanswerable_ratio, cfg.seed, edit_share=cfg.question_edit_share)
     real = [p for p in paths if p.stem in cfg.unanswerable_files]
-    real_negatives = load_unanswerable_examples(real, cfg.first_half_files) * cfg.unanswerable_repeat
+    real_negatives = load_unanswerable_examples(real, cfg.first_half_files)
+    if cfg.unanswerable_limit is not None and cfg.unanswerable_limit < len(real_negatives):
+        real_negatives = random.Random(cfg.seed).sample(real_negatives, cfg.unanswerable_limit)
+    real_negatives = real_negatives * cfg.unanswerable_repeat
     log(f"{len(examples)} answerable questions, {len(negatives)} synthetic unanswerable, {len(real_negatives)} real unanswerable")
     features = tokenize_examples(
         examples + negatives + real_negatives, tokenizer, cfg.max_length, cfg.stride, cfg.max_question_tokens, cfg.seed,
