@@ -24,7 +24,7 @@ from typing import Sequence
 Candidate = tuple[object, int, int, str, float]
 
 # The features a calibration may use, by name (see `candidate_features`).
-FEATURES = ("score", "gap", "log_words", "share")
+FEATURES = ("score", "gap", "log_words", "share", "agree", "runner_up", "digit", "caps")
 _CAP = 12.0  # scores and gaps are clipped to +-this: far out, more says nothing new
 
 
@@ -37,8 +37,14 @@ def candidate_features(candidates: Sequence[Candidate]) -> list[dict[str, float]
     - log_words: log(1 + words in the answer); long spans are more often partly wrong.
     - share: the candidate's softmax share among all candidates and "no answer" (score 0),
       counting the candidates that overlap it as the same answer.
+    - agree: the share of the 10 best candidates (itself left out) that overlap it: the reader
+      keeps pointing at the same place.
+    - runner_up: the best score of any other candidate, clipped.
+    - digit, caps: the answer holds a digit; its share of capitalised words (numbers and names
+      are more often exactly right than descriptions).
     """
     scores = [c[4] for c in candidates]
+    top10 = sorted(range(len(candidates)), key=lambda j: -scores[j])[:10]
     top = max(scores + [0.0])
     norm = math.exp(-top) + sum(math.exp(s - top) for s in scores)
     out = []
@@ -47,11 +53,16 @@ def candidate_features(candidates: Sequence[Candidate]) -> list[dict[str, float]
         others = [c[4] for j, c in enumerate(candidates) if j not in same]
         gap = score - max(others) if others else _CAP
         share = sum(math.exp(candidates[j][4] - top) for j in same) / norm
+        words = text.split()
         out.append({
             "score": _clip(score),
             "gap": _clip(gap),
-            "log_words": math.log1p(len(text.split())),
+            "log_words": math.log1p(len(words)),
             "share": share,
+            "agree": sum(1 for j in top10 if j != i and j in same) / 10,
+            "runner_up": _clip(max((s for j, s in enumerate(scores) if j != i), default=-_CAP)),
+            "digit": float(any(ch.isdigit() for ch in text)),
+            "caps": sum(1 for w in words if w[:1].isupper()) / max(1, len(words)),
         })
     return out
 

@@ -54,9 +54,14 @@ def main() -> None:
     ap.add_argument("--threshold", default="best-f1",
                     help='abstention threshold to ship: "model" (0), "best-f1" (fit halves) or a number')
     ap.add_argument("--tydi", action="store_true", help="also measure TyDi QA English dev (not fitted on)")
+    ap.add_argument("--only", choices=list(FILES) + list(TYDI), default=None,
+                    help="only read this file into the cache, and stop (to read files in parallel)")
     args = ap.parse_args()
 
     files = {**FILES, **(TYDI if args.tydi else {})}
+    if args.only:
+        read_file(args.reader, args.data / {**FILES, **TYDI}[args.only][0], {**FILES, **TYDI}[args.only][1], args.cache)
+        return
     runs = {name: read_file(args.reader, args.data / f, part, args.cache) for name, (f, part) in files.items()}
     fit_ids = {ex.qid for name in FILES for ex in select_part(runs[name][0], "first")}
     fit_on = [r for name in FILES for r in runs[name][1] if r.qid in fit_ids]

@@ -25,6 +25,9 @@ def test_candidate_features_by_hand():
     assert f[0]["log_words"] == pytest.approx(math.log(3))
     norm = math.exp(0) + math.exp(4) + math.exp(3) + math.exp(1)
     assert f[0]["share"] == pytest.approx((math.exp(4) + math.exp(3)) / norm)
+    assert f[0]["agree"] == pytest.approx(0.1) and f[2]["agree"] == 0.0  # one other candidate overlaps the best
+    assert f[0]["runner_up"] == 3.0 and f[1]["runner_up"] == 4.0
+    assert f[0]["caps"] == 1.0 and f[1]["caps"] == pytest.approx(2 / 3) and f[0]["digit"] == 0.0
     assert candidate_features([(0, 0, 3, "abc", 99.0)])[0]["gap"] == 12.0  # alone: the cap
     assert candidate_features([(0, 0, 3, "abc", -99.0)])[0]["score"] == -12.0
 
