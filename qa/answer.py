@@ -100,7 +100,8 @@ def assemble_answer(
         if not text or any(_same_answer(text, normalize_answer(c.span.text)) for c in chosen):
             continue
         chosen.append(cand)
-    answers = [_to_answer(question, c) for c in chosen]
+    # Shown best first by the probability of being right (the reader's ranking, by score, can differ).
+    answers = [_to_answer(question, c) for c in sorted(chosen, key=lambda c: -c.probability)]
     return _with_alternatives(answers[0], tuple(answers[1:]))
 
 
