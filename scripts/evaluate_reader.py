@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.calibration import Calibration  # noqa: E402
+from qa.calibration import FEATURES, Calibration  # noqa: E402
 from qa.eval.calibrate import auroc, expected_calibration_error  # noqa: E402
 from qa.eval.evaluate import EvalRun, QuestionResult, confidences, fit_calibration, is_right, run_reader, summarize  # noqa: E402
 from qa.eval.run import select_part  # noqa: E402
@@ -54,6 +54,8 @@ def main() -> None:
     ap.add_argument("--threshold", default="best-f1",
                     help='abstention threshold to ship: "model" (0), "best-f1" (fit halves) or a number')
     ap.add_argument("--tydi", action="store_true", help="also measure TyDi QA English dev (not fitted on)")
+    ap.add_argument("--features", default=",".join(FEATURES),
+                    help="comma-separated confidence features (of qa.calibration.FEATURES); 'score' = score only")
     ap.add_argument("--only", choices=list(FILES) + list(TYDI), default=None,
                     help="only read this file into the cache, and stop (to read files in parallel)")
     args = ap.parse_args()
@@ -65,7 +67,8 @@ def main() -> None:
     runs = {name: read_file(args.reader, args.data / f, part, args.cache) for name, (f, part) in files.items()}
     fit_ids = {ex.qid for name in FILES for ex in select_part(runs[name][0], "first")}
     fit_on = [r for name in FILES for r in runs[name][1] if r.qid in fit_ids]
-    fitted = fit_calibration(fit_on, "the first half (by article) of SQuAD v1.1 DEV and of the second half of SQuAD v2.0 DEV")
+    features = tuple(f for f in args.features.split(",") if f)
+    fitted = fit_calibration(fit_on, "the first half (by article) of SQuAD v1.1 DEV and of the second half of SQuAD v2.0 DEV", features)
     shipped = {"best-f1": fitted.threshold, "model": 0.0}.get(args.threshold)
     calibration = replace(fitted, threshold=float(args.threshold) if shipped is None else shipped)
     calibration.save(args.reader / "calibration.json")
