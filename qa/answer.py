@@ -43,11 +43,14 @@ def merge_candidates(hits: Sequence[Hit], spans: Sequence[Span], calibration: Ca
     best: dict[tuple[str, int, int], Candidate] = {}
     for span in spans:
         chunk = hits[span.passage].chunk
-        cand = Candidate(chunk, span, calibration.probability(span.score))
+        cand = Candidate(chunk, span, 0.0)
         key = (chunk.doc_id, cand.start, cand.end)
         if key not in best or cand.span.score > best[key].span.score:
             best[key] = cand
-    return sorted(best.values(), key=lambda c: -c.span.score)
+    ranked = sorted(best.values(), key=lambda c: -c.span.score)
+    # Each answer's P(right) is judged among the question's other candidates (document offsets).
+    probs = calibration.probabilities([(c.chunk.doc_id, c.start, c.end, c.span.text, c.span.score) for c in ranked])
+    return [replace(c, probability=p) for c, p in zip(ranked, probs)]
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,8 @@ def decide_answer(
         if not text or any(_same_answer(text, normalize_answer(c.span.text)) for c in chosen):
             continue
         chosen.append(cand)
-    answers = [_to_answer(question, c) for c in chosen]
+    # Shown best first by the probability of being right (the reader's ranking, by score, can differ).
+    answers = [_to_answer(question, c) for c in sorted(chosen, key=lambda c: -c.probability)]
     return _with_alternatives(answers[0], tuple(answers[1:]))
 
 

@@ -224,23 +224,26 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None, share: boo
 @click.option("--report", type=click.Path(file_okay=False, path_type=Path), help="Write metrics.json and plots (reliability, F1 against threshold) here.")
 @click.option("--limit", type=int, default=None, help="Only the first N questions.")
 @click.option("--calibrate", "calibrate_out", type=click.Path(path_type=Path), default=None,
-              help="Fit the score-to-probability map and the threshold on this file and write them here (e.g. the reader's calibration.json).")
+              help="Fit the confidence (probability that the answer is right) and the threshold on this file and write them here (e.g. the reader's calibration.json).")
 @click.option("--part", type=click.Choice(["first", "second"]), default=None,
               help="Only the first or second half of the file's articles (fit on one, measure on the other).")
+@click.option("--na-probs", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the official SQuAD 2.0 no-answer probabilities here: {question id: 1 - confidence of the best answer}.")
 @click.pass_context
 def eval_cmd(ctx: click.Context, file: Path, mode: str, predictions: Path | None, as_json: bool, report: Path | None,
-             limit: int | None, calibrate_out: Path | None, part: str | None) -> None:
+             limit: int | None, calibrate_out: Path | None, part: str | None, na_probs: Path | None) -> None:
     """Measure EM/F1 on a SQuAD v1.1 or v2.0 file (official scoring).
 
-    Prints EM, F1, HasAns EM/F1, NoAns accuracy, retrieval recall (e2e), latency p50/p95 and
-    the calibration error of the confidence.
+    Prints EM, F1, HasAns EM/F1, NoAns accuracy, retrieval recall (e2e), latency p50/p95, and
+    how well the confidence (the probability that the best answer is right, F1 >= 0.5) separates
+    right from wrong answers (AUROC) and matches the share right (ECE).
     """
     from qa.eval.run import run_eval
     from qa.eval.squad import SquadFormatError
 
     bar = _ProgressBar(f"{mode} on {file.name}")
     try:
-        summary = run_eval(ctx.obj, file, mode, predictions, report, limit, calibrate_out, part, progress=bar.update)
+        summary = run_eval(ctx.obj, file, mode, predictions, report, limit, calibrate_out, part, progress=bar.update, na_probs=na_probs)
     except SquadFormatError as err:
         raise QAError(str(err)) from None
     except (SettingsError, ValueError, OSError) as err:
@@ -281,7 +284,8 @@ def format_metrics(summary: dict[str, Any]) -> str:
         ("latency p50 ms", f"{m.get('latency_p50_ms', 0):.1f}"),
         ("latency p95 ms", f"{m.get('latency_p95_ms', 0):.1f}"),
         ("threshold", f"{m['threshold']:.3f}"),
-        ("ECE", f"{m['ece']:.3f}"),
+        ("confidence AUROC", f"{m['auroc']:.3f}" if m.get("auroc") is not None else "n/a"),
+        ("confidence ECE", f"{m['ece']:.3f}"),
     ]
     best = summary.get("best_threshold") or {}
     if best:
@@ -347,7 +351,11 @@ def answer_to_dict(answer: Any) -> dict[str, Any]:
 
 
 def format_answer(answer: Any) -> str:
-    """An answer as terminal text: the span, its source and confidence, the sentence around it."""
+    """An answer as terminal text: the span, its source and confidence, the sentence around it.
+
+    An answer below `qa.render.LOW_CONFIDENCE` is led by "Not sure:".
+    """
+    from qa.render import hedge
     from qa.text import one_line
 
     lines = []
@@ -357,7 +365,7 @@ def format_answer(answer: Any) -> str:
         if not a.text:
             continue
         lead = "" if i == 0 else "Also: "
-        lines.append(f"{lead}{one_line(a.text).strip()}")
+        lines.append(f"{lead}{hedge(a.score)}{one_line(a.text).strip()}")
         lines.append(f"  > {one_line(a.quote).strip()}")
         title = f" \u2014 {a.title}" if a.title and a.title != a.source else ""
         lines.append(f"  source: {a.source}{title} (characters {a.start}-{a.end}), confidence {a.score:.0%}")

@@ -18,6 +18,18 @@ from qa.types import Answer, Document
 _ENTITIES = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-.!|~$:=@"} | {"\n": "<br>", "\r": ""})
 
 
+# Below this probability of being right (the confidence, P(right)), an answer is shown as a
+# guess, led by "Not sure:", so that nobody takes it for a fact. At 0.5 the reader is more
+# likely wrong than right.
+LOW_CONFIDENCE = 0.5
+NOT_SURE = "Not sure:"
+
+
+def hedge(confidence: float) -> str:
+    """The words put before an answer of this confidence: "Not sure: " below LOW_CONFIDENCE, else ""."""
+    return f"{NOT_SURE} " if confidence < LOW_CONFIDENCE else ""
+
+
 def escape(text: str) -> str:
     """Text shown as itself: HTML-escaped, Markdown-inert, line breaks kept."""
     return text.translate(_ENTITIES)
@@ -63,8 +75,9 @@ def _one_answer(a: Answer, number: int) -> str:
     p_start = a.start - a.passage_start
     passage = highlight(a.passage, p_start, p_start + len(a.text), reflow)
     label = f"{number}. " if number else ""
+    unsure = f'<em class="qa-unsure">{escape(hedge(a.score))}</em>' if hedge(a.score) else ""
     return (
-        f'<div class="qa-answer"><p><strong>{label}{escape(one_line(a.text).strip())}</strong></p>'
+        f'<div class="qa-answer"><p>{label}{unsure}<strong>{escape(one_line(a.text).strip())}</strong></p>'
         f"<blockquote>{quote}</blockquote>"
         f'<p class="qa-source"><small>Source: {cite(a.source, a.title)}, characters {a.start}&#8211;{a.end} '
         f"&#183; confidence {a.score:.0%}</small></p>"

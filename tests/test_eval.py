@@ -37,9 +37,10 @@ def squad_file(tmp_path, version):
 @pytest.mark.parametrize("mode", ["reader", "e2e"])
 def test_eval_modes_and_versions(tmp_path, version, mode):
     path = squad_file(tmp_path, version)
-    preds, report = tmp_path / "preds.json", tmp_path / "report"
+    preds, report, na = tmp_path / "preds.json", tmp_path / "report", tmp_path / "na.json"
     result = CliRunner().invoke(cli, ["--index", str(tmp_path / "unused"), "eval", str(path), "--mode", mode,
-                                      "--predictions", str(preds), "--report", str(report), "--json"], catch_exceptions=False)
+                                      "--predictions", str(preds), "--report", str(report), "--json",
+                                      "--na-probs", str(na)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.output[result.output.index("{"):])
     predictions = json.loads(preds.read_text())
@@ -47,6 +48,10 @@ def test_eval_modes_and_versions(tmp_path, version, mode):
     assert len(predictions) == n and all(isinstance(v, str) for v in predictions.values())
     assert metrics["total"] == n and metrics["HasAns_total"] == 3
     assert metrics["HasAns_f1"] >= 60
+    # The official na_prob file: every question id, a probability of no answer each.
+    na_probs = json.loads(na.read_text())
+    assert set(na_probs) == set(predictions) and all(0.0 <= v <= 1.0 for v in na_probs.values())
+    assert 0.0 <= metrics["auroc"] <= 1.0 and 0.0 <= metrics["ece"] <= 1.0
     if version == "v2.0":
         assert metrics["NoAns_total"] == 3
         assert all(predictions[f"{p}-x"] == "" for p in range(3)) == (metrics["NoAns_exact"] == 100.0)

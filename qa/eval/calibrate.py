@@ -152,3 +152,98 @@ def best_threshold(curve: Sequence[dict[str, float]]) -> dict[str, float]:
     """The point of highest F1; ties go to the lower threshold (answer more)."""
     finite = [p for p in curve if math.isfinite(p["threshold"])] or list(curve)
     return max(finite, key=lambda p: (round(p["f1"], 9), -p["threshold"]))
+
+
+def fit_logistic(
+    rows: Sequence[Sequence[float]], correct: Sequence[bool], l2: float = 1e-2, iterations: int = 50
+) -> tuple[float, list[float]]:
+    """Fit p = sigmoid(b + w . x) by minimising the log loss plus l2/2 * |w|^2 (Newton steps).
+
+    The small ridge keeps the weights finite when the classes separate and when two features
+    carry the same information. Pure Python: a few features and some thousand rows.
+
+    Returns:
+        (b, w).
+    """
+    n_pos = sum(1 for c in correct if c)
+    k = len(rows[0]) if rows else 0
+    if not rows or n_pos in (0, len(correct)):
+        return 0.0, [0.0] * k
+    xs = [[1.0, *map(float, r)] for r in rows]
+    ts = [1.0 if c else 0.0 for c in correct]
+    beta = [math.log(n_pos / (len(ts) - n_pos))] + [0.0] * k
+    penalty = [0.0] + [l2] * k  # the intercept is not shrunk
+
+    def loss(b: list[float]) -> float:
+        total = sum(_log1pexp(sum(bi * xi for bi, xi in zip(b, x))) - t * sum(bi * xi for bi, xi in zip(b, x)) for x, t in zip(xs, ts))
+        return total + 0.5 * sum(p * bi * bi for p, bi in zip(penalty, b))
+
+    current = loss(beta)
+    for _ in range(iterations):
+        grad = [p * bi for p, bi in zip(penalty, beta)]
+        hess = [[(p if i == j else 0.0) for j in range(k + 1)] for i, p in enumerate(penalty)]
+        for x, t in zip(xs, ts):
+            prob = 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, sum(bi * xi for bi, xi in zip(beta, x))))))
+            w = prob * (1 - prob)
+            for i in range(k + 1):
+                grad[i] += (prob - t) * x[i]
+                for j in range(i, k + 1):
+                    hess[i][j] += w * x[i] * x[j]
+        for i in range(k + 1):
+            hess[i][i] += 1e-9
+            for j in range(i):
+                hess[i][j] = hess[j][i]
+        step_dir = _solve(hess, grad)
+        step = 1.0
+        while step > 1e-6:
+            trial_beta = [bi - step * di for bi, di in zip(beta, step_dir)]
+            trial = loss(trial_beta)
+            if trial <= current:
+                break
+            step /= 2
+        else:
+            break
+        improved, beta, current = current - trial, trial_beta, trial
+        if improved < 1e-10 * max(1.0, abs(current)):
+            break
+    return beta[0], beta[1:]
+
+
+def _log1pexp(z: float) -> float:
+    return (z if z > 0 else 0.0) + math.log1p(math.exp(-abs(z)))
+
+
+def _solve(a: list[list[float]], b: list[float]) -> list[float]:
+    """x with a x = b (Gaussian elimination with partial pivoting; a is small and positive definite)."""
+    n = len(b)
+    m = [row[:] + [b[i]] for i, row in enumerate(a)]
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda r: abs(m[r][col]))
+        m[col], m[pivot] = m[pivot], m[col]
+        for r in range(col + 1, n):
+            f = m[r][col] / m[col][col]
+            for c in range(col, n + 1):
+                m[r][c] -= f * m[col][c]
+    x = [0.0] * n
+    for r in range(n - 1, -1, -1):
+        x[r] = (m[r][n] - sum(m[r][c] * x[c] for c in range(r + 1, n))) / m[r][r]
+    return x
+
+
+def auroc(probabilities: Sequence[float], correct: Sequence[bool]) -> float:
+    """Area under the ROC curve: the chance that a right answer gets a higher confidence than a
+    wrong one (ties count half). 0.5 when either class is empty."""
+    pairs = sorted(zip(probabilities, correct))
+    n_pos = sum(1 for _, c in pairs if c)
+    n_neg = len(pairs) - n_pos
+    if not n_pos or not n_neg:
+        return 0.5
+    rank_sum, i = 0.0, 0
+    while i < len(pairs):
+        j = i
+        while j < len(pairs) and pairs[j][0] == pairs[i][0]:
+            j += 1
+        mid_rank = (i + 1 + j) / 2  # 1-based average rank of the tied block
+        rank_sum += mid_rank * sum(1 for _, c in pairs[i:j] if c)
+        i = j
+    return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)

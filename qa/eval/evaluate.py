@@ -12,11 +12,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from qa.eval.calibrate import Calibration, best_threshold, expected_calibration_error, threshold_curve
+from qa.calibration import FEATURES, candidate_features
+from qa.eval.calibrate import Calibration, auroc, best_threshold, expected_calibration_error, threshold_curve
 from qa.eval.squad import SquadExample, score_prediction, squad_metrics
 
 # An answer counts as right for calibration when its F1 against the gold is at least this.
 RIGHT_F1 = 0.5
+# Candidates kept per question for the confidence features (the gap to the next answer needs a few).
+KEEP_SPANS = 20
 
 
 @dataclass
@@ -30,6 +33,9 @@ class QuestionResult:
     answerable: bool
     seconds: float
     retrieved_gold: bool | None = None  # e2e: a retrieved passage holds a gold answer
+    # The best candidates, best first, as [unit, start, end, text, score] (unit: the passage or
+    # document they were read in): what the confidence features are computed from.
+    spans: list = field(default_factory=list)
 
 
 @dataclass
@@ -61,15 +67,18 @@ def run_reader(
         spans = reader.read_many([(ex.question, [ex.context]) for ex in group])
         per_question = (time.perf_counter() - t0) / len(group)
         for ex, cands in zip(group, spans):
-            results.append(_result(ex, cands[0].text if cands else "", cands[0].score if cands else float("-inf"), per_question))
+            top = [[c.passage, c.start, c.end, c.text, c.score] for c in cands[:KEEP_SPANS]]
+            results.append(_result(ex, cands[0].text if cands else "", cands[0].score if cands else float("-inf"), per_question, spans=top))
         if progress:
             progress(len(group))
     return EvalRun(results, calibration)
 
 
-def _result(ex: SquadExample, text: str, score: float, seconds: float, retrieved: bool | None = None) -> QuestionResult:
+def _result(
+    ex: SquadExample, text: str, score: float, seconds: float, retrieved: bool | None = None, spans: list | None = None
+) -> QuestionResult:
     f1 = score_prediction(ex, text)[1] if ex.answers and text else 0.0
-    return QuestionResult(ex.qid, text, score, f1, bool(ex.answers), seconds, retrieved)
+    return QuestionResult(ex.qid, text, score, f1, bool(ex.answers), seconds, retrieved, spans or [])
 
 
 def summarize(run: EvalRun, examples: Sequence[SquadExample]) -> dict[str, Any]:
@@ -88,15 +97,14 @@ def summarize(run: EvalRun, examples: Sequence[SquadExample]) -> dict[str, Any]:
     recalls = [r.retrieved_gold for r in run.results if r.retrieved_gold is not None and r.answerable]
     if recalls:
         metrics["retrieval_recall"] = 100.0 * sum(recalls) / len(recalls)
-    finite = [r for r in run.results if r.score != float("-inf")]
     curve = threshold_curve(
         [r.score for r in run.results], [r.f1 for r in run.results], [r.answerable for r in run.results]
     )
     best = best_threshold(curve) if curve else {}
-    probs = [run.calibration.probability(r.score) for r in finite]
-    right = [is_right(r) for r in finite]
-    ece, bins = expected_calibration_error(probs, right)
+    scored = [(p, is_right(r)) for r, p in zip(run.results, confidences(run.results, run.calibration)) if p is not None]
+    ece, bins = expected_calibration_error([p for p, _ in scored], [c for _, c in scored])
     metrics["ece"] = ece
+    metrics["auroc"] = auroc([p for p, _ in scored], [c for _, c in scored])
     metrics.update(run.extra)
     return {"metrics": metrics, "best_threshold": best, "curve": curve, "reliability": bins}
 
@@ -106,12 +114,46 @@ def is_right(r: QuestionResult) -> bool:
     return r.answerable and r.f1 >= RIGHT_F1
 
 
-def fit_calibration(results: Sequence[QuestionResult], source: str) -> Calibration:
-    """Fit the score-to-probability map and pick the threshold of best F1 on these results."""
-    from qa.eval.calibrate import fit_platt
+def confidences(results: Sequence[QuestionResult], calibration: Calibration) -> list[float | None]:
+    """The confidence of each question's best answer, P(right); None when there was no candidate."""
+    out: list[float | None] = []
+    for r in results:
+        if r.spans:
+            out.append(calibration.probabilities(r.spans)[0])
+        else:
+            out.append(None if r.score == float("-inf") else calibration.probability(r.score))
+    return out
+
+
+def feature_rows(results: Sequence[QuestionResult], features: Sequence[str] = FEATURES) -> list[list[float]]:
+    """The calibration features of each question's best answer (results with candidates only)."""
+    rows = []
+    for r in results:
+        cands = r.spans or [[0, 0, 1, r.text, r.score]]
+        f = candidate_features(cands)[0]
+        rows.append([f[name] for name in features])
+    return rows
+
+
+def fit_calibration(
+    results: Sequence[QuestionResult], source: str, features: Sequence[str] = FEATURES
+) -> Calibration:
+    """Fit P(right) over `features` and pick the threshold of best F1 on these results.
+
+    Right: the best answer has F1 >= 0.5 against a gold answer; an answer to an unanswerable
+    question is wrong. Questions without any candidate are left out of the fit.
+    """
+    from qa.eval.calibrate import fit_logistic, fit_platt
 
     finite = [r for r in results if r.score != float("-inf")]
-    a, b = fit_platt([r.score for r in finite], [is_right(r) for r in finite])
+    right = [is_right(r) for r in finite]
+    if features:  # the feature model replaces the score-only map (its slope is then unused)
+        a, (b, weights) = 0.0, fit_logistic(feature_rows(finite, features), right)
+    else:
+        (a, b), weights = fit_platt([r.score for r in finite], right), []
     curve = threshold_curve([r.score for r in results], [r.f1 for r in results], [r.answerable for r in results])
     best = best_threshold(curve)
-    return Calibration(a, b, float(best["threshold"]), f"{source} ({len(results)} questions)")
+    return Calibration(
+        a, b, float(best["threshold"]), f"{source} ({len(results)} questions)", tuple(features), tuple(weights)
+    )
+

@@ -21,7 +21,8 @@ def write_report(folder: Path, summary: dict[str, Any], calibration: Any) -> lis
         "metrics": m,
         "best_threshold": _finite(summary.get("best_threshold", {})),
         "shipped_threshold": calibration.threshold,
-        "calibration": {"slope": calibration.slope, "intercept": calibration.intercept, "fitted_on": calibration.fitted_on},
+        "calibration": {"slope": calibration.slope, "intercept": calibration.intercept, "fitted_on": calibration.fitted_on,
+                        "features": list(calibration.features), "weights": list(calibration.weights)},
         "reliability": summary["reliability"],
         "curve": [_finite(p) for p in summary["curve"][:: max(1, len(summary["curve"]) // 400)]],
     }
@@ -33,8 +34,8 @@ def write_report(folder: Path, summary: dict[str, Any], calibration: Any) -> lis
     if bins:
         ax.bar([b["lo"] for b in bins], [b["accuracy"] for b in bins], width=0.1, align="edge", alpha=0.6, edgecolor="k", label="share right")
         ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o-", color="C3", label="mean confidence")
-    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence of the best answer", ylabel="share of answers right (F1 >= 0.5)",
-           title=f"Reliability ({m.get('file', '')}), ECE {m['ece']:.3f}")
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence of the best answer, P(right)", ylabel="share of answers right (F1 >= 0.5)",
+           title=f"Reliability ({m.get('file', '')})\nECE {m['ece']:.3f}, AUROC {m.get('auroc', float('nan')):.3f}")
     ax.legend(loc="upper left")
     fig.tight_layout()
     fig.savefig(folder / "reliability.png", dpi=110)

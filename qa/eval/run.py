@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from qa.eval.evaluate import EvalRun, QuestionResult, fit_calibration, run_reader, summarize, _result
+from qa.eval.evaluate import KEEP_SPANS, EvalRun, QuestionResult, fit_calibration, run_reader, summarize, _result
 from qa.eval.squad import SquadExample, load_squad, normalize_answer
 
 
@@ -38,7 +38,8 @@ def run_e2e(examples: Sequence[SquadExample], bot: Any, progress: Callable[[int]
         golds = [normalize_answer(t) for t, _ in ex.answers if normalize_answer(t)]
         found = any(g in normalize_answer(h.chunk.text) for h in reading.hits for g in golds) if golds else None
         best = reading.candidates[0] if reading.candidates else None
-        results.append(_result(ex, best.span.text if best else "", best.span.score if best else float("-inf"), seconds, found))
+        top = [[c.chunk.doc_id, c.start, c.end, c.span.text, c.span.score] for c in reading.candidates[:KEEP_SPANS]]
+        results.append(_result(ex, best.span.text if best else "", best.span.score if best else float("-inf"), seconds, found, top))
         if progress:
             progress(1)
     return EvalRun(results, bot.calibration, {"top_k": bot.settings.top_k})
@@ -59,7 +60,7 @@ def documents_of(examples: Sequence[SquadExample]) -> list:
 def run_eval(
     options: dict[str, Any], file: Path, mode: str = "reader", predictions: Path | None = None,
     report: Path | None = None, limit: int | None = None, calibrate_out: Path | None = None,
-    part: str | None = None, progress: Callable[[int, int], None] | None = None,
+    part: str | None = None, progress: Callable[[int, int], None] | None = None, na_probs: Path | None = None,
 ) -> dict[str, Any]:
     """Run `qa eval`: measure, and write the predictions, report and calibration asked for.
 
@@ -106,6 +107,8 @@ def run_eval(
         summary["metrics"]["part"] = part
     if predictions:
         predictions.write_text(json.dumps(run.predictions(), ensure_ascii=False, indent=1))
+    if na_probs:
+        na_probs.write_text(json.dumps(no_answer_probabilities(run), indent=1))
     if report:
         from qa.eval.report import write_report
 
@@ -129,3 +132,19 @@ def _run_mode(options: dict[str, Any], examples: list[SquadExample], mode: str, 
     opts.pop("index_dir", None)
     bot = Chatbot(load_settings(**opts))
     return run_reader(examples, bot.reader, bot.calibration, progress=step)
+
+
+def no_answer_probabilities(run: EvalRun) -> dict[str, float]:
+    """The official SQuAD 2.0 na_prob file: question id -> probability of no answer.
+
+    It is 1 - the confidence (P(right)) of the question's best answer, whether that answer is
+    shown or the reader abstained (then it is the guess it held back), and 1.0 for a question
+    where the reader found no candidate at all.
+    """
+    from qa.eval.evaluate import confidences
+
+    return {
+        r.qid: 1.0 if p is None else round(1.0 - p, 6)
+        for r, p in zip(run.results, confidences(run.results, run.calibration))
+    }
+

@@ -193,19 +193,52 @@ def _negate(question: str, context: str, rng: random.Random, pools: dict[str, li
     return question[: m.end()] + " not" + question[m.end() :]
 
 
+def first_half_articles(examples: list[SquadExample]) -> list[SquadExample]:
+    """Examples of the first half of the articles, by title in file order (the trainable half)."""
+    titles = list(dict.fromkeys(ex.title for ex in examples))
+    keep = set(titles[: len(titles) // 2])
+    return [ex for ex in examples if ex.title in keep]
+
+
+def _load_allowed(path: str | Path, first_half: Sequence[str]) -> list[SquadExample]:
+    examples = load_squad(path)
+    return first_half_articles(examples) if Path(path).stem in first_half else examples
+
+
 def load_training_examples(
-    files: Sequence[str | Path], limits: dict[str, int] | None, seed: int
+    files: Sequence[str | Path], limits: dict[str, int] | None, seed: int,
+    avoid: set[str] | None = None, first_half: Sequence[str] = (),
 ) -> list[SquadExample]:
-    """Answerable examples from the training files, each file cut to its limit if one is given."""
+    """Answerable examples from the training files, each file cut to its limit if one is given.
+
+    Args:
+        files: SQuAD-format files.
+        limits: File stem to the number of answerable questions to take (sampled).
+        seed: Seed of the sampling.
+        avoid: Question ids to take only when a file has too few others (None: plain sampling,
+            the same draw as before this option existed).
+        first_half: Stems of which only the first half of the articles is used.
+    """
     rng = random.Random(seed)
     out: list[SquadExample] = []
     for path in files:
-        examples = [ex for ex in load_squad(path) if ex.answers]
+        examples = [ex for ex in _load_allowed(path, first_half) if ex.answers]
         limit = (limits or {}).get(Path(path).stem)
         if limit is not None and limit < len(examples):
-            examples = rng.sample(examples, limit)
+            if avoid is None:
+                examples = rng.sample(examples, limit)
+            else:
+                fresh = [ex for ex in examples if ex.qid not in avoid]
+                seen = [ex for ex in examples if ex.qid in avoid]
+                examples = rng.sample(fresh, min(limit, len(fresh)))
+                examples += rng.sample(seen, limit - len(examples))
         out.extend(crop_context(ex) for ex in examples)
     return out
+
+
+def load_unanswerable_examples(files: Sequence[str | Path], first_half: Sequence[str] = ()) -> list[SquadExample]:
+    """The real unanswerable questions of the files (their whole paragraphs, no target span)."""
+    return [ex for path in files for ex in _load_allowed(path, first_half) if not ex.answers]
 
 
 @dataclass

@@ -60,6 +60,14 @@ class TrainConfig:
             or "top" (the top `top_layers` layers); see qa/train/tuning.py.
         lora_rank: Rank of the LoRA adapters.
         top_layers: Encoder layers trained with tune="top".
+        unanswerable_files: Stems (also listed in `files`) whose real unanswerable questions
+            are trained on as well, all of them, `unanswerable_repeat` times each.
+        first_half_files: Stems of which only the first half of the articles (file order) may
+            be trained on; the second half is validation (SQuAD v2.0 DEV).
+        avoid_ids_file: A text file of question ids (one a line) to take last when a file is
+            cut to its limit: a continued run prefers questions the earlier run did not see.
+        unanswerable_repeat: Copies of each real unanswerable question (they are few).
+        unanswerable_limit: Real unanswerable questions to take in all (sampled; None = all).
     """
 
     data_dir: Path
@@ -87,6 +95,11 @@ class TrainConfig:
     tune: str = "full"
     lora_rank: int = 16
     top_layers: int = 4
+    unanswerable_files: tuple[str, ...] = ()
+    first_half_files: tuple[str, ...] = ()
+    avoid_ids_file: str | None = None
+    unanswerable_repeat: int = 1
+    unanswerable_limit: int | None = None
 
     def __post_init__(self) -> None:
         self.windows  # noqa: B018 - the reader's checks of precision and window lengths
@@ -115,25 +128,32 @@ def packaged_encoder_path() -> str:
 
 def build_features(cfg: TrainConfig, tokenizer: Any, log: Any = print) -> tuple[list, dict[str, Any]]:
     """Load, make unanswerables, tokenise: the deterministic training set of `cfg`."""
-    from qa.train.data import load_training_examples, make_unanswerable, tokenize_examples
+    from qa.train.data import load_training_examples, load_unanswerable_examples, make_unanswerable, tokenize_examples
 
     paths = [Path(cfg.data_dir) / f"{stem}.json" for stem in cfg.files]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise FileNotFoundError(f"training files not found: {', '.join(missing)}")
     limits = {k: v for k, v in cfg.files.items() if v is not None}
-    examples = load_training_examples(paths, limits, cfg.seed)
+    avoid = set(Path(cfg.avoid_ids_file).read_text().split()) if cfg.avoid_ids_file else None
+    examples = load_training_examples(paths, limits, cfg.seed, avoid=avoid, first_half=cfg.first_half_files)
     if cfg.max_examples is not None and cfg.max_examples < len(examples):
         examples = random.Random(cfg.seed).sample(examples, cfg.max_examples)
     negatives = make_unanswerable(examples, cfg.unanswerable_ratio, cfg.seed, edit_share=cfg.question_edit_share)
-    log(f"{len(examples)} answerable questions, {len(negatives)} synthetic unanswerable")
+    real = [p for p in paths if p.stem in cfg.unanswerable_files]
+    real_negatives = load_unanswerable_examples(real, cfg.first_half_files)
+    if cfg.unanswerable_limit is not None and cfg.unanswerable_limit < len(real_negatives):
+        real_negatives = random.Random(cfg.seed).sample(real_negatives, cfg.unanswerable_limit)
+    real_negatives = real_negatives * cfg.unanswerable_repeat
+    log(f"{len(examples)} answerable questions, {len(negatives)} synthetic unanswerable, {len(real_negatives)} real unanswerable")
     features = tokenize_examples(
-        examples + negatives, tokenizer, cfg.max_length, cfg.stride, cfg.max_question_tokens, cfg.seed,
+        examples + negatives + real_negatives, tokenizer, cfg.max_length, cfg.stride, cfg.max_question_tokens, cfg.seed,
         miss_keep=cfg.miss_window_keep,
     )
     stats = {
         "answerable_questions": len(examples),
         "synthetic_unanswerable": len(negatives),
+        "real_unanswerable": len(real_negatives),
         "windows": len(features),
         "no_answer_windows": sum(1 for f in features if f.start == 0),
     }
@@ -170,13 +190,15 @@ def _collate(features: list, pad_id: int) -> dict[str, Any]:
 
 def build_model(cfg: TrainConfig, base: str, device: str) -> Any:
     """The encoder with a fresh span head, set up for fast CPU steps."""
+    import torch
     from transformers import AutoModelForQuestionAnswering
 
     # Eager attention: on the CPU, PyTorch's fused attention backward is several times slower.
     # No attention-probability dropout: drawing a mask of batch x heads x length^2 random
     # numbers doubled the CPU step time; for a single pass over the data it adds little.
+    # fp32 master weights even when the base is a shipped fp16 reader (continued training).
     model = AutoModelForQuestionAnswering.from_pretrained(
-        base, attn_implementation="eager", attention_probs_dropout_prob=0.0
+        base, attn_implementation="eager", attention_probs_dropout_prob=0.0, dtype=torch.float32
     ).to(device)
     if cfg.freeze_word_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)

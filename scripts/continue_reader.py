@@ -1,0 +1,73 @@
+"""Continue training the shipped fast reader on real unanswerable questions (reader v3 recipe).
+
+    OMP_NUM_THREADS=1 python scripts/continue_reader.py --work /work/runs/reader-v3 --out /work/runs/reader-v3/out
+
+Starts from the weights in qa/models/reader (not from the bare encoder) and makes one pass, at a
+lower learning rate, over: the first half (by article) of SQuAD v2.0 DEV, answerable and real
+unanswerable questions; the 348 SQuAD v2.0 train unanswerable questions (whose paragraphs hold a
+plausible but wrong answer); SQuAD v1.1 train questions that the first run did not use (its draw is
+replayed to know which); a little TyDi QA and SQuAD-Shifts. Restart the same command to resume.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+V2_DEV = "squad_v2.0_DEV_minus_heldout"
+V2_UNANS = "squad_v2.0_train_unanswerable"
+
+
+def first_run_ids(data_dir: Path, shipped: Path) -> set[str]:
+    """Question ids the shipped reader's run drew (same files, limits and seed)."""
+    from qa.train.data import load_training_examples
+
+    recipe = json.loads((shipped / "training.json").read_text())["recipe"]
+    files = [data_dir / f"{stem}.json" for stem in recipe["files"]]
+    limits = {k: v for k, v in recipe["files"].items() if v is not None}
+    return {ex.qid for ex in load_training_examples(files, limits, recipe["seed"])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent.parent / "shared/data/qa-train")
+    parser.add_argument("--work", type=Path, required=True, help="checkpoint folder (resumes)")
+    parser.add_argument("--out", type=Path, required=True, help="where the new reader is written")
+    parser.add_argument("--base", type=Path, default=ROOT / "qa/models/reader")
+    parser.add_argument("--squad", type=int, default=500, help="SQuAD v1.1 train questions")
+    parser.add_argument("--tydi", type=int, default=80, help="TyDi QA English train questions")
+    parser.add_argument("--shifts", type=int, default=80, help="SQuAD-Shifts new_wiki questions")
+    parser.add_argument("--dev-answerable", type=int, default=800, help="answerable questions of the SQuAD v2.0 DEV first half")
+    parser.add_argument("--unanswerable", type=int, default=1000, help="real unanswerable questions (of 2,523)")
+    parser.add_argument("--repeat", type=int, default=1, help="copies of each real unanswerable question")
+    parser.add_argument("--synthetic", type=float, default=0.05, help="synthetic unanswerables per answerable")
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+
+    import torch
+
+    from qa.train.loop import TrainConfig, train_reader
+
+    torch.set_num_threads(args.threads)
+    args.work.mkdir(parents=True, exist_ok=True)
+    avoid = args.work / "first_run_ids.txt"
+    if not avoid.exists():
+        avoid.write_text("\n".join(sorted(first_run_ids(args.data, args.base))) + "\n")
+    cfg = TrainConfig(
+        data_dir=args.data, output_dir=args.out, work_dir=args.work, base_model=str(args.base),
+        files={"squad_v1.1_train": args.squad, "tydiqa_goldp_en_train": args.tydi, "squadshifts_new_wiki_test": args.shifts,
+               V2_DEV: args.dev_answerable, V2_UNANS: None},
+        unanswerable_files=(V2_DEV, V2_UNANS), first_half_files=(V2_DEV,), unanswerable_repeat=args.repeat, unanswerable_limit=args.unanswerable,
+        avoid_ids_file=str(avoid), unanswerable_ratio=args.synthetic, learning_rate=args.lr, checkpoint_minutes=8.0,
+    )
+    train_reader(cfg)
+
+
+if __name__ == "__main__":
+    main()
