@@ -197,13 +197,20 @@ class Chatbot:
     def _embed_with_progress(self, texts: list[str], progress: Progress | None) -> Any:
         import numpy as np
 
-        batch = 64
+        # Longest first over all passages, not within each part: parts of like lengths pad
+        # little (the embedder only sorts within one call).
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        batch = 256
         parts = []
         for lo in range(0, len(texts), batch):
             if progress:
                 progress(f"embedding passages {lo}/{len(texts)}", lo / max(1, len(texts)))
-            parts.append(self.embedder.embed(texts[lo : lo + batch]))
-        return np.vstack(parts) if parts else self.embedder.embed([])
+            parts.append(self.embedder.embed([texts[i] for i in order[lo : lo + batch]]))
+        if not parts:
+            return self.embedder.embed([])
+        vectors = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
+        vectors[order] = np.vstack(parts)
+        return vectors
 
     @contextlib.contextmanager
     def _file_lock(self) -> Iterator[None]:
