@@ -174,7 +174,7 @@ class Chatbot:
 
     def _index_into(self, store: Any, docs: Sequence[Document], report: IndexReport, progress: Progress | None = None) -> None:
         """Chunk, embed and add the new ones of `docs` to `store`, and save it."""
-        from qa.chunk import chunk_document
+        from qa.chunk import chunk_document, prefetched_counter
 
         new: dict[str, Document] = {}
         for d in docs:
@@ -185,7 +185,8 @@ class Chatbot:
         if not new:
             return
         size = self.settings.chunk_tokens, self.settings.chunk_overlap
-        chunks = [c for d in new.values() for c in chunk_document(d, self.embedder.token_offsets, *size)]
+        count = prefetched_counter(self.embedder.token_offsets, list(new.values()))
+        chunks = [c for d in new.values() for c in chunk_document(d, count, *size)]
         vectors = self._embed_with_progress([c.text for c in chunks], progress)
         if progress:
             progress("saving the index", 1.0)
