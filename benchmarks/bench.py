@@ -187,13 +187,17 @@ def empty_page_seconds(timeout: float) -> float:
         stop_server(proc)
 
 
-def command_seconds(args: list[str], index_dir: Path, seeds: Path) -> float:
-    """Seconds a `qa` command takes, process start to exit."""
+def command_seconds(args: list[str], index_dir: Path, seeds: Path) -> tuple[float, float]:
+    """Seconds a `qa` command takes, process start to exit, and the CPU seconds it used (the
+    work itself, whatever else runs on the machine)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
     env.update(QA_INDEX_DIR=str(index_dir), QA_SEED_DIR=str(seeds), PYTHONPATH=str(ROOT))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "qa", *args], env=env, cwd=ROOT, check=True, capture_output=True)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
 def command_rows(index_dir: Path, seeds: Path) -> list[tuple[str, str, str]]:
@@ -204,9 +208,9 @@ def command_rows(index_dir: Path, seeds: Path) -> list[tuple[str, str, str]]:
     rows = [("python start-up (floor of a command)", f"{floor:.2f} s", "python -c pass")]
     for args, note in ((["documents"], "target < 3 s; loads no model"),
                        (["index", str(seeds)], "make run's first step, nothing new: loads no model")):
-        secs = command_seconds(args, index_dir, seeds)
+        secs, cpu = command_seconds(args, index_dir, seeds)
         rows.append((f"qa {' '.join(args[:1])}" + (" seeds (unchanged)" if args[0] == "index" else ""), f"{secs:.2f} s",
-                     f"{secs / floor:.1f}x the floor; {note}"))
+                     f"{secs / floor:.1f}x the floor; CPU {cpu:.2f} s; {note}"))
     return rows
 
 
