@@ -62,6 +62,9 @@ def test_documents_and_remove_load_no_model(tmp_path):
     assert "a.txt" in listed["out"] and "b.txt" in listed["out"]
     assert listed["heavy"] == []
 
+    greeting = run_cli("--index", str(index), "ask", "hello")  # `qa ask` loads only what it needs
+    assert "a.txt" in greeting["out"] and greeting["heavy"] == []
+
     removed = run_cli("--index", str(index), "index", "--remove", "a.txt")
     assert "removed: a.txt" in removed["out"] and removed["heavy"] == []
     assert [d.source for d in Chatbot(bot.settings, embedder=PackagedLookalike(), reader=object()).documents()] == ["b.txt"]
