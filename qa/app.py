@@ -44,7 +44,7 @@ footer { display: none !important; }
 
 UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf"]
 LOADING_NOTE = "Loading the models\u2026 your question will be answered in a few seconds."
-ASK_CONCURRENCY = 16  # questions in flight at once; qa.batching reads them together
+ASK_CONCURRENCY = 8  # questions in flight at once; qa.batching reads them together (8 beat 16 in benchmarks/load.py)
 
 
 class Warmup:
