@@ -41,7 +41,8 @@ $(ACCURATE_STAMP): $(STAMP)
 	touch $(ACCURATE_STAMP)
 
 # Builds the index from seeds/ when it is missing, re-indexes it when it was built with
-# other settings, and adds seed files that are new; unchanged documents are skipped.
+# other settings, and adds seed files that are new; unchanged documents are skipped, and when
+# nothing is new no model is loaded (so `make run` loads the models once, in `qa serve`).
 index: install
 	$(BIN)/qa index seeds
 
@@ -52,8 +53,18 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# Every figure next to its floor, measured in the same run (a few minutes each on 2 cores):
+# start-up and commands (floors: an empty Gradio page, python -c pass), indexing (floor: a bare
+# fp32 encode), many users (floor: one client), a million passages (floor: exact search; needs
+# the cache of benchmarks/embed_cache.py, built once).
+EMB_CACHE ?= $(HOME)/.cache/qa/emb-cache
+
 bench: install
-	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench.py --paragraphs 0
+	$(BIN)/python benchmarks/embed_speed.py --paragraphs 1000 --questions 400
+	$(BIN)/python benchmarks/load.py --clients 1,8,16,32 --questions 200 --time-limit 60
+	@if [ -f $(EMB_CACHE)/progress.json ]; then $(BIN)/python benchmarks/scale_real.py --cache $(EMB_CACHE); \
+	else echo "no embedding cache in $(EMB_CACHE): run $(BIN)/python benchmarks/embed_cache.py --cache $(EMB_CACHE) once (about 15 minutes) for the 1M-passage figures"; fi
 
 load: install
 	$(BIN)/python benchmarks/load.py

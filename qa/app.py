@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -43,10 +44,37 @@ footer { display: none !important; }
 
 REFRESH_SECONDS = 5  # how often an open page checks for documents changed elsewhere
 UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf"]
+LOADING_NOTE = "Loading the models\u2026 your question will be answered in a few seconds."
+ASK_CONCURRENCY = 8  # questions in flight at once; qa.batching reads them together (8 beat 16 in benchmarks/load.py)
 
 
-def build_app(bot: Any) -> Any:
-    """The chat page (a `gr.Blocks`) over a loaded `Chatbot`."""
+class Warmup:
+    """Loads the bot's models in a background thread, so that the page is up at once."""
+
+    def __init__(self, bot: Any) -> None:
+        self.bot = bot
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+
+    def start(self) -> "Warmup":
+        threading.Thread(target=self._run, name="qa-warm-up", daemon=True).start()
+        return self
+
+    def _run(self) -> None:
+        started = time.perf_counter()
+        try:
+            self.bot.warm_up()
+            log.info("models ready in %.1f s", time.perf_counter() - started)
+        except BaseException as err:  # reported by serve() or by the question that waits
+            log.exception("loading the models failed")
+            self.error = err
+        finally:
+            self.done.set()
+
+
+def build_app(bot: Any, warmup: Warmup | None = None) -> Any:
+    """The chat page (a `gr.Blocks`) over a `Chatbot`; questions asked before `warmup` is done
+    get a note, then their answer once the models are loaded."""
     # Longer than ~60 lines on purpose: Gradio declares a page as nested `with` blocks, and the
     # three handlers are closures over `bot` and `settings` next to the components they update;
     # the layout reads top to bottom as the page looks.
@@ -64,6 +92,9 @@ def build_app(bot: Any) -> Any:
         shown = message if len(message) <= 500 else message[:500] + "\u2026"
         if shown.strip():  # an empty question gets a reply, not an empty bubble
             chat.append({"role": "user", "content": escape(shown)})
+        if warmup is not None and not warmup.done.is_set():
+            yield "", [*chat, {"role": "assistant", "content": escape(LOADING_NOTE)}], turns
+            warmup.done.wait()
         try:
             answer = bot.ask(message, history=turns)
             reply = render_answer(answer, message)
@@ -72,7 +103,7 @@ def build_app(bot: Any) -> Any:
             log.exception("question failed")
             reply = escape("Sorry, something went wrong while answering. Please try again or rephrase the question.")
         chat.append({"role": "assistant", "content": reply})
-        return "", chat, turns
+        yield "", chat, turns
 
     def upload(files: list[str] | None, progress: Any = gr.Progress()):
         try:
@@ -155,11 +186,11 @@ def build_app(bot: Any) -> Any:
                 for trigger in (demo.load, timer.tick, pick.focus):
                     trigger(refresh, inputs=shown, outputs=[doc_list, pick, shown], show_progress="hidden", queue=False,
                             api_visibility="private")
-        send.click(ask, inputs=[box, chat, turns], outputs=[box, chat, turns], concurrency_limit=2, concurrency_id="ask", api_name="ask")
+        send.click(ask, inputs=[box, chat, turns], outputs=[box, chat, turns], concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask", api_name="ask")
         # One public API endpoint, "ask"; the other triggers of the same function stay private.
-        box.submit(ask, inputs=[box, chat, turns], outputs=[box, chat, turns], concurrency_limit=2, concurrency_id="ask", api_visibility="private")
+        box.submit(ask, inputs=[box, chat, turns], outputs=[box, chat, turns], concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask", api_visibility="private")
         # A clicked example is asked at once, not only copied into the box.
-        examples.load_input_event.then(ask, inputs=[box, chat, turns], outputs=[box, chat, turns], concurrency_limit=2, concurrency_id="ask", api_visibility="private")
+        examples.load_input_event.then(ask, inputs=[box, chat, turns], outputs=[box, chat, turns], concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask", api_visibility="private")
         clear.click(lambda: ([], []), outputs=[chat, turns])
         chat.clear(lambda: [], outputs=turns)
     return demo
@@ -231,12 +262,19 @@ def _is_loopback(host: str) -> bool:
 
 
 def serve(bot: Any, block: bool = True) -> Any:
-    """Start the chat page with the bot's settings (host, port, share, auth, uploads)."""
+    """Start the chat page with the bot's settings (host, port, share, auth, uploads).
+
+    The page is up before the models are loaded: they load in the background, and a question
+    asked meanwhile waits for them. A reader that cannot be loaded stops a blocking serve with
+    its message (ReaderLoadError).
+    """
+    from qa.batching import batch_models
+
     s = bot.settings
     started = time.perf_counter()
-    bot.warm_up()
-    print(f"{len(bot.documents())} document(s); search: {bot.store.mode}", flush=True)  # which store mode serves
-    demo = build_app(bot)
+    batch_models(bot)
+    warmup = Warmup(bot).start()
+    demo = build_app(bot, warmup)
     demo.queue(default_concurrency_limit=1, max_size=256)
     auth = tuple(s.auth.split(":", 1)) if s.auth else None
     if not _is_loopback(s.host) and not auth:
@@ -255,7 +293,12 @@ def serve(bot: Any, block: bool = True) -> Any:
                       f"port with --port N or QA_PORT=N") from None
     log.info("chat page ready in %.1f s", time.perf_counter() - started)
     print(f"qa: the chat page is at http://{s.host}:{s.port} \u2014 open it in a browser (Ctrl-C stops it)", flush=True)
+    print(f"{len(bot.documents())} document(s); search: {bot.store.mode}", flush=True)  # which store mode serves
     if block:
+        warmup.done.wait()
+        if warmup.error is not None:
+            demo.close()
+            raise warmup.error
         demo.block_thread()
     return demo
 

@@ -16,6 +16,7 @@ from qa.types import Answer, Document
 
 log = logging.getLogger("qa")
 
+PREFETCH_CHARS = 2_000_000  # text whose sentences are counted in one call when indexing
 WRITE_PASSAGES = 2048  # passages embedded and written to the store at a time
 History = Sequence[tuple[str, str | Answer]]
 Progress = Callable[[str, float], None]
@@ -233,8 +234,9 @@ class Chatbot:
             return
         total, done = sum(len(d.text) for d in new.values()), 0
         batch: list[tuple[Document, list[Any]]] = []
+        count = self._token_counter(list(new.values()), total)
         for d in new.values():
-            batch.append((d, self._chunk(d)))
+            batch.append((d, self._chunk(d, count)))
             done += len(d.text)
             if sum(len(c) for _, c in batch) >= WRITE_PASSAGES:
                 self._write_batch(store, batch, report, progress, done / total)
@@ -244,11 +246,19 @@ class Chatbot:
             progress("saving the index", 1.0)
         store.save()
 
-    def _chunk(self, doc: Document) -> list[Any]:
+    def _token_counter(self, docs: list[Document], chars: int) -> Any:
+        """The embedder's word-piece counter; for up to PREFETCH_CHARS of text, with every
+        sentence counted up front in one call (one call per document was a third of indexing
+        many small files), beyond that per document, so memory stays bounded."""
+        from qa.chunk import prefetched_counter
+
+        return prefetched_counter(self.embedder.token_offsets, docs) if chars <= PREFETCH_CHARS else self.embedder.token_offsets
+
+    def _chunk(self, doc: Document, count: Any) -> list[Any]:
         from qa.chunk import chunk_document
 
         s = self.settings
-        return chunk_document(doc, self.embedder.token_offsets, s.chunk_tokens, s.chunk_overlap)
+        return chunk_document(doc, count, s.chunk_tokens, s.chunk_overlap)
 
     def _write_batch(self, store: Any, batch: list[tuple[Document, list[Any]]], report: IndexReport, progress: Progress | None, frac: float) -> None:
         if not batch:
@@ -267,14 +277,20 @@ class Chatbot:
     def _embed_with_progress(self, texts: list[str], progress: Progress | None) -> Any:
         import numpy as np
 
-        batch = 16  # small enough that the progress shown moves on a short document too
+        # Longest first over all passages, not within each call: calls of like lengths pad little.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        batch = 64  # small enough that the progress shown moves on a short document too
         parts = []
         for lo in range(0, len(texts), batch):
-            parts.append(self.embedder.embed(texts[lo : lo + batch]))
+            parts.append(self.embedder.embed([texts[i] for i in order[lo : lo + batch]]))
             if progress:
                 done = min(lo + batch, len(texts))
                 progress(f"embedding passages {done}/{len(texts)}", done / len(texts))
-        return np.vstack(parts) if parts else self.embedder.embed([])
+        if not parts:
+            return self.embedder.embed([])
+        vectors = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
+        vectors[order] = np.vstack(parts)
+        return vectors
 
     # --- questions ------------------------------------------------------------
 

@@ -31,6 +31,21 @@ def wordpiece_counter(tokenizer: Any) -> TokenCounter:
     return offsets
 
 
+def prefetched_counter(count: TokenCounter, docs: Sequence[Document]) -> TokenCounter:
+    """`count`, with the sentences of all `docs` counted up front in one call: one large batch
+    instead of one small one per document (per-call overhead was a third of `qa index`)."""
+    texts = list(dict.fromkeys(d.text[s:e] for d in docs for s, e in sentence_spans(d.text)))
+    known = dict(zip(texts, count(texts)))
+
+    def offsets(batch: Sequence[str]) -> list[list[tuple[int, int]]]:
+        missing = [t for t in batch if t not in known]
+        if missing:
+            known.update(zip(missing, count(missing)))
+        return [known[t] for t in batch]
+
+    return offsets
+
+
 def whitespace_counter(texts: Sequence[str]) -> list[list[tuple[int, int]]]:
     """Offsets of white-space separated words: a tokenizer-free stand-in."""
     import re

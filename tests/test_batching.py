@@ -1,0 +1,122 @@
+"""Micro-batching: concurrent questions share forward passes, and each caller gets its own answer."""
+
+import threading
+
+import pytest
+
+from qa.batching import BatchedEmbedder, BatchedReader, MicroBatcher, batch_models
+from qa.chatbot import Chatbot
+from qa.config import Settings
+from qa.types import Span
+from tests.conftest import HashEmbedder
+
+
+class CountingReader:
+    """Answers each question with the first word of its first passage that the question names;
+    counts forward calls (`read_many`) and slows each one down, as a model would."""
+
+    def __init__(self, model_path) -> None:
+        self.model_path = model_path  # no calibration.json there: the default calibration
+        self.calls: list[int] = []
+
+    def warm_up(self) -> None:
+        pass
+
+    def read_many(self, items):
+        self.calls.append(len(items))
+        threading.Event().wait(0.05)
+        out = []
+        for question, passages in items:
+            word = question.split()[-1].rstrip("?")
+            spans = []
+            for p, text in enumerate(passages):
+                at = text.find(word)
+                if at >= 0:
+                    spans.append(Span(p, at, at + len(word), word, 5.0))
+            out.append(spans)
+        return out
+
+    def read(self, question, passages):
+        return self.read_many([(question, passages)])[0]
+
+
+def ask_together(fn, inputs):
+    results = [None] * len(inputs)
+    start = threading.Barrier(len(inputs))
+
+    def one(i):
+        start.wait()
+        results[i] = fn(inputs[i])
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(inputs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+def test_batcher_returns_each_caller_its_own_result_and_batches():
+    seen: list[int] = []
+
+    def run_many(items):
+        seen.append(len(items))
+        threading.Event().wait(0.05)
+        return [x * 10 for x in items]
+
+    batcher = MicroBatcher(run_many, max_batch=16, wait_s=0.01)
+    results = ask_together(batcher, list(range(12)))
+    assert results == [x * 10 for x in range(12)]
+    assert sum(seen) == 12 and len(seen) < 12 and max(seen) > 1
+
+
+def test_batcher_gives_every_caller_of_a_failed_batch_the_error_and_keeps_working():
+    def run_many(items):
+        if "bad" in items:
+            raise ValueError("bad item")
+        return [s.upper() for s in items]
+
+    batcher = MicroBatcher(run_many, wait_s=0.0)
+    with pytest.raises(ValueError, match="bad item"):
+        batcher("bad")
+    assert batcher("fine") == "FINE"
+
+
+def test_batcher_rejects_a_wrong_number_of_results():
+    batcher = MicroBatcher(lambda items: [], wait_s=0.0)
+    with pytest.raises(RuntimeError, match="0 results for 1 items"):
+        batcher("x")
+
+
+def test_concurrent_questions_are_read_together_each_with_its_own_answer(tmp_path):
+    words = ["lighthouse", "harbour", "glacier", "orchard", "volcano", "meadow", "canyon", "lagoon"]
+    reader = CountingReader(tmp_path / "reader")
+    bot = Chatbot(Settings(index_dir=str(tmp_path / "index"), seed_dir=str(tmp_path / "none")), embedder=HashEmbedder(), reader=reader)
+    for w in words:
+        (tmp_path / f"{w}.txt").write_text(f"This document is about the {w} and nothing else.", encoding="utf-8")
+    bot.add_paths(sorted(tmp_path.glob("*.txt")))
+    batch_models(bot)
+    assert isinstance(bot.reader, BatchedReader) and isinstance(bot.embedder, BatchedEmbedder)
+    batch_models(bot)  # twice changes nothing
+    assert isinstance(bot.reader.inner, CountingReader)
+
+    answers = ask_together(lambda w: bot.ask(f"What is the document about, the {w}?"), words)
+    assert [a.text for a in answers] == words
+    assert [a.source for a in answers] == [f"{w}.txt" for w in words]
+    assert sum(reader.calls) == len(words) and len(reader.calls) < len(words)
+
+
+def test_batched_embedder_passes_many_texts_straight_through_and_batches_single_ones():
+    inner = HashEmbedder()
+    calls = []
+    original = inner.embed
+    inner.embed = lambda texts: (calls.append(len(texts)), original(texts))[1]  # type: ignore[method-assign]
+    embedder = BatchedEmbedder(inner)
+    assert embedder.dimension == 64 and embedder.name == inner.name
+    many = embedder.embed(["one text", "another text"])
+    assert many.shape == (2, 64) and calls == [2]
+    texts = [f"question number {i}" for i in range(10)]
+    vectors = ask_together(lambda t: embedder.embed([t]), texts)
+    for text, vector in zip(texts, vectors):
+        assert vector.shape == (1, 64)
+        assert (vector[0] == original([text])[0]).all()
