@@ -108,3 +108,58 @@ def seed_bot(tmp_path_factory, shipped_reader, real_embedder):
     bot = Chatbot(Settings(index_dir=str(folder / "index"), seed_dir=str(ROOT / "seeds")), embedder=real_embedder, reader=shipped_reader)
     bot.open()
     return bot
+
+
+class ScriptedReader:
+    """A reader with fixed answers and scores, no model: it decides nothing, so the tests of
+    answer assembly and the chatbot see exactly the decisions made after reading.
+
+    Args:
+        script: Answer text -> reader score. Every occurrence of the text in a passage read
+            becomes a span with that score.
+        folder: Where `calibration.json` is looked for (the chatbot loads it from the reader's
+            `model_path`); write one with `calibrate`.
+    """
+
+    def __init__(self, script: dict[str, float], folder: Path) -> None:
+        self.script = dict(script)
+        self.model_path = Path(folder)
+        self.questions: list[str] = []
+
+    def calibrate(self, slope: float, intercept: float, threshold: float) -> "ScriptedReader":
+        from qa.calibration import Calibration
+
+        self.model_path.mkdir(parents=True, exist_ok=True)
+        Calibration(slope, intercept, threshold, "scripted").save(self.model_path / "calibration.json")
+        return self
+
+    def warm_up(self) -> None:
+        """Nothing to load."""
+
+    def read(self, question, passages):
+        return self.read_many([(question, passages)])[0]
+
+    def read_many(self, items):
+        from qa.types import Span
+
+        out = []
+        for question, passages in items:
+            self.questions.append(question)
+            spans = [
+                Span(p, m.start(), m.end(), text, score)
+                for p, passage in enumerate(passages)
+                for text, score in self.script.items()
+                for m in re.finditer(re.escape(text), passage)
+            ]
+            out.append(sorted(spans, key=lambda s: -s.score))
+        return out
+
+
+@pytest.fixture
+def scripted_reader(tmp_path):
+    """Make a `ScriptedReader` from a script; its calibration lives in the test's folder."""
+
+    def make(script: dict[str, float], slope: float = 1.0, intercept: float = 0.0, threshold: float = 0.0) -> ScriptedReader:
+        return ScriptedReader(script, tmp_path / "scripted-reader").calibrate(slope, intercept, threshold)
+
+    return make
