@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -163,3 +164,15 @@ def scripted_reader(tmp_path):
         return ScriptedReader(script, tmp_path / "scripted-reader").calibrate(slope, intercept, threshold)
 
     return make
+
+
+@functools.lru_cache(maxsize=None)
+def loaded_conversation():
+    """One `Conversation` with spaCy loaded, shared by all tests: loading takes seconds, and a
+    Conversation keeps nothing of a chat between calls. (Module-level, so that the mutation
+    run's forked test processes inherit it loaded.)"""
+    from qa.conversation import Conversation
+
+    conv = Conversation()
+    conv.nlp  # noqa: B018 - loads it
+    return conv

@@ -15,7 +15,7 @@ from qa.calibration import Calibration
 from qa.chatbot import Chatbot
 from qa.config import Settings
 from qa.types import Chunk, Hit, Span, content_id
-from tests.conftest import HashEmbedder
+from tests.conftest import HashEmbedder, loaded_conversation
 
 BRIDGE = "The Larkspur Bridge over the Venn River was opened in 1931. Mayor Ada Quill cut the ribbon. It is painted green."
 FERRY = "The old ferry across the Venn River was run by Bo Brandt. The ferry stopped in 1929."
@@ -41,6 +41,7 @@ def make_bot(tmp_path, scripted_reader):
     def make(script, slope=1.0, intercept=0.0, calibrated=1.0, **settings) -> Chatbot:
         s = Settings(index_dir=str(tmp_path / "index"), seed_dir=str(seeds), chunk_tokens=60, chunk_overlap=10, **settings)
         bot = Chatbot(s, embedder=HashEmbedder(), reader=scripted_reader(script, slope, intercept, calibrated))
+        bot._conversation = loaded_conversation()  # spaCy loaded once for all tests (speed only)
         bot.open()
         assert bot.store.count() == 3  # every document is one passage, and all three are read
         return bot
