@@ -176,3 +176,18 @@ def loaded_conversation():
     conv = Conversation()
     conv.nlp  # noqa: B018 - loads it
     return conv
+
+
+def require(module: str):
+    """Import a module the test extras provide, or fail the run saying how to install them:
+    a missing extra must never turn its tests into quiet skips."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        pytest.fail(
+            f"{module} is not installed ({err}). The tests need the test extras: "
+            "run `pip install -e '.[test]'` (or `make install`) and run them again.",
+            pytrace=False,
+        )

@@ -7,7 +7,8 @@ import pytest
 
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # Ray keeps 127.0.0.1 (see qa.ray_ingest)
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-pytest.importorskip("ray")
+from tests.conftest import require  # noqa: E402
+require("ray")
 
 from qa.chatbot import Chatbot  # noqa: E402
 from qa.config import Settings  # noqa: E402

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-torch = pytest.importorskip("torch")
+from tests.conftest import require
+
+torch = require("torch")
 
 from qa.read import Reader, ReaderLoadError, ReaderSettings  # noqa: E402
 

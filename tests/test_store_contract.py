@@ -9,9 +9,9 @@ from qa.config import Settings
 from qa.store.base import IndexMismatchError
 from qa.store import open_store
 from qa.types import Document, content_id
-from tests.conftest import ROOT, HashEmbedder
+from tests.conftest import ROOT, HashEmbedder, require
 
-pytest.importorskip("pymilvus")
+require("pymilvus")
 
 INFO = {"embedder": "test-hash-embedder", "dimension": 64, "chunk_tokens": 40, "chunk_overlap": 5}
 LONG = " ".join(f"Sentence {i} of a long report on harbour cranes and tides." for i in range(400))
