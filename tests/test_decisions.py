@@ -230,3 +230,65 @@ def test_explicit_threshold_and_the_calibrated_one():
     assert assemble_answer("Who?", [Hit(bridge, 1.0)], spans, Calibration(1.0, 0.0, 0.6)).abstained
     assert assemble_answer("Who?", [Hit(bridge, 1.0)], spans, Calibration(1.0, 0.0, 0.6), threshold=0.5).text == "Ada Quill"
     assert assemble_answer("Who?", [Hit(bridge, 1.0)], spans, Calibration(1.0, 0.0, 0.0), threshold=0.51).abstained
+
+
+def test_alternatives_next_to_the_answer_or_at_the_same_offsets_elsewhere_are_listed():
+    first, second = chunks_of(BRIDGE, "bridge.txt", [(0, 95), (60, len(BRIDGE))])
+    ferry, = chunks_of(FERRY, "ferry.txt", [(0, len(FERRY))])
+    hits = [Hit(first, 0.9), Hit(second, 0.8), Hit(ferry, 0.7)]
+    s = BRIDGE.index("Ada Quill")
+    at_same_offsets = FERRY[s : s + 9]
+    spans = [
+        span_in(first, 0, "Ada Quill", 3.0),
+        Span(1, s + 9 - 60, s + 24 - 60, " cut the ribbon", 2.9),  # starts where the answer ends
+        Span(1, 0, 6, "Mayor ", 2.8),  # ends where the answer starts
+        Span(2, s, s + 9, at_same_offsets, 2.7),  # another document, the same offsets
+    ]
+    a = assemble_answer("Who?", hits, spans, CAL, max_alternatives=3)
+    assert texts(a) == ["Ada Quill", " cut the ribbon", "Mayor ", at_same_offsets]
+    assert a.question == "Who?" and all(alt.question == "Who?" for alt in a.alternatives)
+    assert a.abstained is False and all(alt.abstained is False for alt in a.alternatives)
+
+
+def test_at_most_three_alternatives_unless_told():
+    docs = [chunks_of(t, f"{n}.txt", [(0, len(t))])[0] for n, t in enumerate(["Ann.", "Bob.", "Cyd.", "Dan.", "Eve."])]
+    spans = [span_in(c, i, c.text[:3], 3.0 - i / 10) for i, c in enumerate(docs)]
+    assert texts(assemble_answer("Who?", [Hit(c, 1.0) for c in docs], spans, CAL)) == ["Ann", "Bob", "Cyd", "Dan"]
+
+
+def test_alternative_exactly_at_the_threshold_or_the_share_is_listed():
+    bridge, = chunks_of(BRIDGE, "bridge.txt", [(0, len(BRIDGE))])
+    ferry, = chunks_of(FERRY, "ferry.txt", [(0, len(FERRY))])
+    hits = [Hit(bridge, 1.0), Hit(ferry, 0.9)]
+    spans = [span_in(bridge, 0, "Ada Quill", 3.0), span_in(ferry, 1, "Bo Brandt", 1.0)]
+    assert texts(assemble_answer("Who?", hits, spans, Calibration(1.0, 0.0, 1.0), alternatives_within=0.1)) == ["Ada Quill", "Bo Brandt"]
+    # p(40) is exactly 1.0 and p(0) exactly 0.5: a share of exactly 0.5.
+    spans = [span_in(bridge, 0, "Ada Quill", 40.0), span_in(ferry, 1, "Bo Brandt", 0.0)]
+    a = assemble_answer("Who?", hits, spans, CAL, alternatives_within=0.5)
+    assert (a.score, a.alternatives[0].score) == (1.0, 0.5) and texts(a) == ["Ada Quill", "Bo Brandt"]
+
+
+def test_a_skipped_alternative_does_not_end_the_list():
+    bridge, = chunks_of(BRIDGE, "bridge.txt", [(0, len(BRIDGE))])
+    ferry, = chunks_of(FERRY, "ferry.txt", [(0, len(FERRY))])
+    spans = [span_in(bridge, 0, "Ada Quill", 3.0), span_in(bridge, 0, "1931", 2.9), span_in(ferry, 1, "Bo Brandt", 2.8)]
+    assert texts(assemble_answer("Who?", [Hit(bridge, 1.0), Hit(ferry, 0.9)], spans, CAL)) == ["Ada Quill", "Bo Brandt"]
+
+
+@pytest.mark.parametrize("best, other, listed", [
+    ("Venn River", "Venn", False),  # a 4-letter answer inside the best one says the same
+    ("Venn", "Venn River", False),  # and so does one that contains a 4-letter best one
+    ("Ada", "Ada Quill", True),  # 3 letters are too few to tell
+    ("Ada Quill", "Ada", True),
+])
+def test_short_answers_inside_others(best, other, listed):
+    one, = chunks_of(f"Here: {best}.", "one.txt", [(0, len(best) + 7)])
+    two, = chunks_of(f"There: {other}.", "two.txt", [(0, len(other) + 8)])
+    spans = [span_in(one, 0, best, 3.0), span_in(two, 1, other, 2.9)]
+    assert texts(assemble_answer("Q?", [Hit(one, 1.0), Hit(two, 0.9)], spans, CAL)) == ([best, other] if listed else [best])
+
+
+def test_an_abstention_says_why():
+    bridge, = chunks_of(BRIDGE, "bridge.txt", [(0, len(BRIDGE))])
+    a = assemble_answer("Who?", [Hit(bridge, 1.0)], [span_in(bridge, 0, "Ada Quill", -1.0)], CAL)
+    assert a.abstained is True and a.message and a.question == "Who?"

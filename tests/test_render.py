@@ -111,3 +111,7 @@ def test_document_list_is_escaped():
         "<li><code>plain&#46;txt</code></li><li><code>c&#46;md</code></li></ul>"
     )
     assert render_documents([]) == "<p>No documents yet. Upload some below.</p>"
+
+
+def test_a_message_never_hides_an_answer():
+    assert render_answer(answer(message="A note.")) == ONE

@@ -77,3 +77,14 @@ def test_empty_question_or_store(tmp_path):
     assert full.retrieve("   ", 3) == []
     with pytest.raises(ValueError, match="top_k must be greater than 0"):
         full.retrieve("x", 0)
+
+
+def test_retriever_settings(tmp_path):
+    one = fill(FaissStore(tmp_path / "one", INFO), make_docs({"tea.txt": "Green tea from Camellia sinensis."}))
+    hits = Retriever(one, HashEmbedder()).retrieve("tea", 5)  # one passage is enough to search
+    assert [h.chunk.source for h in hits] == ["tea.txt"] and hits[0].score == pytest.approx(2 / 61)  # rrf_k 60
+    assert Retriever(one, HashEmbedder()).candidates == 20
+    assert Retriever(one, HashEmbedder(), candidates=1).retrieve("tea", 1)[0].chunk.source == "tea.txt"
+    with pytest.raises(ValueError, match="candidates must be greater than 0, not 0"):
+        Retriever(one, HashEmbedder(), candidates=0)
+    assert reciprocal_rank_fusion([["a"]], k=1) == [("a", 0.5)]
