@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 
-.PHONY: run test install index browser bench load screenshot clean
+.PHONY: run test install index browser bench load screenshot mutants clean
 
 run: index
 	$(BIN)/qa serve
@@ -46,5 +46,11 @@ load: install
 screenshot: install browser
 	$(BIN)/python benchmarks/screenshot.py
 
+# Mutation testing (mutmut) of the modules that decide what a user sees, module by module, one
+# test process at a time; prints killed/total per module (scripts/mutation_report.py).
+# `make mutants MODULES="render answer"` runs only those.
+mutants: install
+	$(BIN)/python scripts/mutation_report.py --run $(MODULES)
+
 clean:
-	rm -rf $(VENV) index/CURRENT index/gen-* .pytest_cache
+	rm -rf $(VENV) index/CURRENT index/gen-* .pytest_cache mutants
