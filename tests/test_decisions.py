@@ -292,3 +292,23 @@ def test_an_abstention_says_why():
     bridge, = chunks_of(BRIDGE, "bridge.txt", [(0, len(BRIDGE))])
     a = assemble_answer("Who?", [Hit(bridge, 1.0)], [span_in(bridge, 0, "Ada Quill", -1.0)], CAL)
     assert a.abstained is True and a.message and a.question == "Who?"
+
+
+def test_a_follow_up_is_understood_with_the_entity_its_pronouns_agree_with(tmp_path, scripted_reader):
+    # What the chat page does: ask with the earlier turns, render with what the user typed.
+    from qa.render import render_answer
+
+    seeds = tmp_path / "summit"
+    seeds.mkdir()
+    (seeds / "summit.txt").write_text("Premier Li Qiang met Lee in Beijing on Tuesday. They spoke about trade and patience.")
+    s = Settings(index_dir=str(tmp_path / "summit-index"), seed_dir=str(seeds), chunk_tokens=60, chunk_overlap=10)
+    bot = Chatbot(s, embedder=HashEmbedder(), reader=scripted_reader({"Beijing": 2.0, "trade": 1.5}))
+    bot._conversation = loaded_conversation()  # spaCy loaded once for all tests (speed only)
+    bot.open()
+    first = bot.ask("Where did Li Qiang meet Lee?")
+    assert first.text == "Beijing"
+    # "he" is the person of the question, "there" the place of the answer: not the other way round.
+    follow = bot.ask("What did he say there?", history=[("Where did Li Qiang meet Lee?", first)])
+    assert follow.question == "What did Li Qiang say in Beijing?"
+    shown = render_answer(follow, "What did he say there?")
+    assert shown.startswith('<p class="qa-understood"><em>Understood as: What did Li Qiang say in Beijing?</em></p>')
