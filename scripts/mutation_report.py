@@ -94,12 +94,21 @@ def report() -> bool:
     return ok
 
 
-def run(modules: list[str]) -> None:
-    """Run mutmut for each module in turn, one test process at a time."""
+def run(modules: list[str], missing: bool = False) -> None:
+    """Run mutmut for each module in turn, one test process at a time.
+
+    Args:
+        modules: The modules to run.
+        missing: Only the mutants without a result yet (to finish an interrupted run).
+    """
+    codes = results() if missing else {}
     for module in modules:
+        names = [n for n, c in codes.items() if c is None and module_of(n) == module] if missing else MODULES[module]
+        if not names:
+            continue
         t0 = time.monotonic()
         print(f"== {module}", flush=True)
-        proc = subprocess.run([str(MUTMUT), "run", "--max-children", "1", *MODULES[module]], cwd=ROOT,
+        proc = subprocess.run([str(MUTMUT), "run", "--max-children", "1", *names], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         tail = proc.stdout.strip().splitlines()[-3:]
         print("\n".join(tail))
@@ -109,13 +118,14 @@ def run(modules: list[str]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--run", action="store_true", help="run mutmut first")
+    parser.add_argument("--missing", action="store_true", help="with --run: only mutants not run yet")
     parser.add_argument("modules", nargs="*", help=f"modules to run (default: all): {', '.join(MODULES)}")
     args = parser.parse_args()
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
         parser.error(f"unknown module(s) {', '.join(unknown)}; known: {', '.join(MODULES)}")
     if args.run:
-        run(args.modules or list(MODULES))
+        run(args.modules or list(MODULES), args.missing)
     return 0 if report() else 1
 
 

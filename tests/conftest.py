@@ -62,15 +62,21 @@ def hash_embedder() -> HashEmbedder:
     return HashEmbedder()
 
 
-@pytest.fixture(scope="session")
-def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A randomly initialised 2-layer BERT QA model with the packaged tokenizer."""
+@functools.lru_cache(maxsize=None)
+def _tiny_bert_folder() -> Path:
+    """Built once per process (module-level, so the mutation run's forked test processes inherit
+    it) in a folder removed when the process that built it ends."""
+    import atexit
+    import shutil
+    import tempfile
+
     import torch
     from transformers import AutoTokenizer, BertConfig, BertForQuestionAnswering
 
     from qa.train.loop import packaged_encoder_path
 
-    out = tmp_path_factory.mktemp("tiny-bert")
+    out = Path(tempfile.mkdtemp(prefix="qa-tiny-bert-"))
+    atexit.register(shutil.rmtree, out, True)
     tokenizer = AutoTokenizer.from_pretrained(packaged_encoder_path())
     torch.manual_seed(0)
     config = BertConfig(
@@ -80,6 +86,12 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     BertForQuestionAnswering(config).save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_bert() -> Path:
+    """A randomly initialised 2-layer BERT QA model with the packaged tokenizer."""
+    return _tiny_bert_folder()
 
 
 @pytest.fixture(scope="session")
