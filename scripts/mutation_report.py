@@ -94,16 +94,18 @@ def report() -> bool:
     return ok
 
 
-def run(modules: list[str], missing: bool = False) -> None:
+def run(modules: list[str], only: str = "") -> None:
     """Run mutmut for each module in turn, one test process at a time.
 
     Args:
         modules: The modules to run.
-        missing: Only the mutants without a result yet (to finish an interrupted run).
+        only: "missing": only mutants without a result yet (to finish an interrupted run);
+            "survivors": only those that survived (after adding tests); "": all.
     """
-    codes = results() if missing else {}
+    codes = results() if only else {}
+    wanted = {"missing": {None}, "survivors": {0, 33}}.get(only, set())
     for module in modules:
-        names = [n for n, c in codes.items() if c is None and module_of(n) == module] if missing else MODULES[module]
+        names = [n for n, c in codes.items() if c in wanted and module_of(n) == module] if only else MODULES[module]
         if not names:
             continue
         t0 = time.monotonic()
@@ -118,14 +120,15 @@ def run(modules: list[str], missing: bool = False) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--run", action="store_true", help="run mutmut first")
-    parser.add_argument("--missing", action="store_true", help="with --run: only mutants not run yet")
+    parser.add_argument("--only", choices=["missing", "survivors"], default="",
+                        help="with --run: only the mutants not run yet, or only the survivors of the last run")
     parser.add_argument("modules", nargs="*", help=f"modules to run (default: all): {', '.join(MODULES)}")
     args = parser.parse_args()
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
         parser.error(f"unknown module(s) {', '.join(unknown)}; known: {', '.join(MODULES)}")
     if args.run:
-        run(args.modules or list(MODULES), args.missing)
+        run(args.modules or list(MODULES), args.only)
     return 0 if report() else 1
 
 

@@ -1,0 +1,54 @@
+"""Follow-up rewriting, exactly: the word put in for a pronoun, and "What about X?"."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.types import Answer
+from tests.conftest import loaded_conversation
+
+
+def said(text: str) -> Answer:
+    return Answer(text=text, score=0.9, abstained=False, quote=text)
+
+
+@pytest.mark.parametrize("day", ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"])
+def test_then_is_on_a_weekday(day):
+    conv = loaded_conversation()
+    assert conv.rewrite("Who spoke then?", [("When did the summit start?", said(day))]) == f"Who spoke on {day}?"
+
+
+@pytest.mark.parametrize("when, expected", [
+    ("Tuesday, March 3", "Who spoke on Tuesday, March 3?"),  # a weekday, even with a date after its comma
+    ("March 1931", "Who spoke in March 1931?"),
+])
+def test_then_is_in_other_times(when, expected):
+    conv = loaded_conversation()
+    assert conv.rewrite("Who spoke then?", [("When did the summit start?", said(when))]) == expected
+
+
+@pytest.mark.parametrize("thing, expected", [
+    ("wooden bridges", "How long is the wooden bridges?"),  # a bare noun gets "the"
+    ("a wooden bridge", "How long is a wooden bridge?"),  # one with an article keeps it
+])
+def test_it_is_a_thing_with_an_article(thing, expected):
+    conv = loaded_conversation()
+    assert conv.rewrite("How long is it?", [("What did they build?", said(thing))]) == expected
+
+
+def test_her_as_possessive():
+    conv = loaded_conversation()
+    assert conv.rewrite("What was her plan?", [("Who led the talks?", said("Prime Minister Enda O\u2019Kelly"))]) == "What was Enda's plan?"
+
+
+@pytest.mark.parametrize("previous, follow_up, expected", [
+    ("What did Xi Jinping say?", "What about Joe Biden?", "What did Joe Biden say?"),  # person for person
+    ("What did China say?", "What about Japan?", "What did Japan say?"),  # country for country
+    ("What did Xi Jinping say?", "What about NASA?", "What did NASA say?"),  # an organisation speaks too
+    ("What did Xi say in 2019?", "What about 2021?", "What did Xi say in 2021?"),  # a date for a date
+    ("Who visited Beijing?", "And Tokyo?", "Who visited Tokyo?"),
+    ("What did Xi say?", "What about Tuesday?", "What about Tuesday?"),  # nothing of that kind to swap
+])
+def test_what_about_swaps_the_entity_of_the_same_kind(previous, follow_up, expected):
+    conv = loaded_conversation()
+    assert conv.rewrite(follow_up, [(previous, said("patience"))]) == expected
