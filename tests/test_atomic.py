@@ -9,6 +9,7 @@ process it is SIGKILL. Then the index is read back as a user would.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -186,3 +187,34 @@ def test_recover_finds_nothing_when_no_generation_loads(tmp_path):
         (gen / "chunks.jsonl").write_text("{broken")
     assert FaissStore.recover(folder, INFO) is None
     assert FaissStore.recover(tmp_path / "empty", INFO) is None
+
+
+def test_a_save_says_what_it_wrote(tmp_path):
+    folder = tmp_path / "deep" / "er" / "idx"  # folders that do not exist yet
+    store = fill(FaissStore(folder, INFO), make_docs())
+    names = []
+    for _ in range(3):
+        written = store.save()
+        current = json.loads((folder / "CURRENT").read_text())
+        assert current == {"generation": written.name} and written.parent == folder
+        assert store.generation == written.name and not store.is_stale()
+        names.append(written.name)
+    assert names == sorted(names) and len(set(names)) == 3  # later generations sort later
+    manifest = json.loads((written / "manifest.json").read_text())
+    assert manifest["format"] == 1 and manifest["faiss"] == "flat" and manifest["chunks"] == store.count() == 3
+    assert manifest["documents"] == {d.id: {"source": d.source, "title": d.title} for d in make_docs()}
+    assert {k: manifest[k] for k in INFO} == INFO
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}", manifest["created"])
+    lines = (written / "documents.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["source"] for line in lines] == sorted(TEXTS, key=list(TEXTS).index)
+
+
+def test_recover_takes_the_newest_generation_when_all_load(tmp_path):
+    folder = tmp_path / "idx"
+    old = three_generations(folder)
+    save_with_new_document(folder)
+    (folder / "CURRENT").write_text("{broken")
+    (folder / "gen-99999999999999999999").write_text("a file, not a generation")
+    store = FaissStore.recover(folder, INFO)
+    assert sorted(d.source for d in store.documents.values()) == sorted([*old, *NEW])
+    assert sorted(d.source for d in FaissStore.load(folder, INFO).documents.values()) == sorted([*old, *NEW])
