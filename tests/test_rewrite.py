@@ -52,3 +52,23 @@ def test_her_as_possessive():
 def test_what_about_swaps_the_entity_of_the_same_kind(previous, follow_up, expected):
     conv = loaded_conversation()
     assert conv.rewrite(follow_up, [(previous, said("patience"))]) == expected
+
+
+ENDA = "Prime Minister Enda O\u2019Kelly"
+
+
+@pytest.mark.parametrize("history, question, expected", [
+    ([("Who led the talks?", said(ENDA))], "What did they tell her?", "What did they tell Enda?"),  # her as object
+    # the first "her" is an object, the second possessive; a target is used once
+    ([("Who led the talks?", said(ENDA))], "What did the press ask her about her plan?", "What did the press ask Enda about her plan?"),
+    # a person already named in the question is not put in again
+    ([("Who did Lee meet?", said("Li Qiang"))], "What did Li Qiang tell him?", "What did Li Qiang tell Lee?"),
+    ([("Who did Lee meet?", said("Li Qiang"))], "What did he tell him?", "What did Li Qiang tell Lee?"),
+    # "it" in "is it true that" is no pronoun to resolve; "they" still is
+    ([("Who launched Hubble?", said("NASA"))], "Is it true that they built it?", "Is it true that NASA built it?"),
+    # a pronoun with nothing to stand for is left, and the next one still resolved
+    ([("Who did Lee meet?", said("Li Qiang"))], "What did it tell him?", "What did it tell Li Qiang?"),
+    ([("Who is the premier?", said("Li Qiang"))], "WHAT DID HE SAY?", "WHAT DID Li Qiang SAY?"),
+])
+def test_pronouns_by_kind_each_target_once(history, question, expected):
+    assert loaded_conversation().rewrite(question, history) == expected
