@@ -72,3 +72,32 @@ ENDA = "Prime Minister Enda O\u2019Kelly"
 ])
 def test_pronouns_by_kind_each_target_once(history, question, expected):
     assert loaded_conversation().rewrite(question, history) == expected
+
+
+@pytest.mark.parametrize("history, question, expected", [
+    # the answer's own words, even when its quote does not name anyone
+    ([("Who is the premier?", Answer(text="Li Qiang", score=0.9, abstained=False, quote="He spoke."))],
+     "What did he say?", "What did Li Qiang say?"),
+    # the quote's words, when the answer is not a name
+    ([("What did he urge?", Answer(text="patience", score=0.9, abstained=False, quote="Li Qiang urged patience."))],
+     "Why did he say so?", "Why did Li Qiang say so?"),
+    # a plain-text answer (from the command line's history)
+    ([("Who is the premier?", "Li Qiang")], "What did he say?", "What did Li Qiang say?"),
+    # only the last three turns count
+    ([("Who is the premier?", said("Li Qiang"))] + [("What is the weather?", said("rain"))] * 3,
+     "What did he say?", "What did he say?"),
+    ([("Who is the premier?", said("Li Qiang"))] + [("What is the weather?", said("rain"))] * 2,
+     "What did he say?", "What did Li Qiang say?"),
+    # "What about" something that is no named entity stands for a person
+    ([("What did Xi Jinping say?", said("patience"))], "And the bank?", "What did the bank say?"),
+])
+def test_where_mentions_come_from(history, question, expected):
+    assert loaded_conversation().rewrite(question, history) == expected
+
+
+@pytest.mark.parametrize("thing, expected", [
+    ("the wooden bridge", "How long is the wooden bridge?"),
+    ("an old bridge", "How long is an old bridge?"),
+])
+def test_a_thing_with_its_own_article_gets_no_other(thing, expected):
+    assert loaded_conversation().rewrite("How long is it?", [("What did they build?", said(thing))]) == expected
