@@ -101,3 +101,29 @@ def test_where_mentions_come_from(history, question, expected):
 ])
 def test_a_thing_with_its_own_article_gets_no_other(thing, expected):
     assert loaded_conversation().rewrite("How long is it?", [("What did they build?", said(thing))]) == expected
+
+
+def abstained(question: str) -> Answer:
+    return Answer(text="", score=0.1, abstained=True, question=question)
+
+
+@pytest.mark.parametrize("history, question, expected", [
+    # pronouns and question words are no things to stand for
+    ([("Who won?", said("We did"))], "How long did it take?", "How long did it take?"),
+    ([("Who won?", abstained("Who won?"))], "What did they say?", "What did they say?"),
+    # a thing named in an earlier question, without its question word or possessive
+    ([("Which bridge was painted green?", abstained("Which bridge was painted green?"))], "When was it built?", "When was the bridge built?"),
+    ([("Who painted his car?", abstained("Who painted his car?"))], "When was it sold?", "When was the car sold?"),
+    # the earlier question as it was understood, not as it was typed
+    ([("What did he say?", Answer(text="patience", score=0.9, abstained=False, question="What did Li Qiang say?", quote="patience"))],
+     "Why did he say that?", "Why did Li Qiang say that?"),
+])
+def test_what_can_be_a_mention(history, question, expected):
+    assert loaded_conversation().rewrite(question, history) == expected
+
+
+def test_possessive_of_a_name_with_a_typographic_apostrophe_keeps_it():
+    from qa.conversation import Mention, _substitute
+
+    assert _substitute("his", Mention("Ng\u2019ang\u2019a", "PERSON"), True) == "Ng\u2019ang\u2019a\u2019s"
+    assert _substitute("his", Mention("Li Qiang", "PERSON"), True) == "Li Qiang's"
