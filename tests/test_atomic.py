@@ -218,3 +218,41 @@ def test_recover_takes_the_newest_generation_when_all_load(tmp_path):
     store = FaissStore.recover(folder, INFO)
     assert sorted(d.source for d in store.documents.values()) == sorted([*old, *NEW])
     assert sorted(d.source for d in FaissStore.load(folder, INFO).documents.values()) == sorted([*old, *NEW])
+
+
+class _DenyRemoval:
+    """While on, every file or folder removal fails as if another process held it."""
+
+    on = False
+
+    def __call__(self, event: str, args: tuple) -> None:
+        if self.on and event in ("os.remove", "os.rmdir"):
+            raise PermissionError(f"{event} denied by the test")
+
+
+_DENY = _DenyRemoval()
+sys.addaudithook(_DENY)
+
+
+def test_a_save_succeeds_when_old_generations_cannot_be_removed(tmp_path):
+    folder = tmp_path / "idx"
+    old = three_generations(folder)
+    (folder / ".gen-0000.tmp").mkdir()
+    (folder / ".gen-0000.tmp" / "half.jsonl").write_text("{")
+    _DENY.on = True
+    try:
+        save_with_new_document(folder)
+    finally:
+        _DENY.on = False
+    assert assert_loads_old_or_new(folder, old) == sorted([*old, *NEW])
+    assert len(list(folder.glob("gen-*"))) == 3  # the old one stays until a later save can remove it
+
+
+def test_recover_keeps_the_exact_search_limit(tmp_path):
+    folder = tmp_path / "idx"
+    three_generations(folder)
+    assert FaissStore.recover(folder, INFO, approximate_above=2).faiss_kind == "hnsw"  # 3 passages > 2
+    assert FaissStore.recover(folder, INFO).faiss_kind == "flat"
+    rebuilt = FaissStore.recover(folder, {**INFO, "chunk_tokens": 99}, approximate_above=2)
+    fill(rebuilt, make_docs())
+    assert rebuilt.faiss_kind == "hnsw"
