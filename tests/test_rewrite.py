@@ -96,7 +96,7 @@ def test_where_mentions_come_from(history, question, expected):
 
 
 @pytest.mark.parametrize("thing, expected", [
-    ("the wooden bridge", "How long is the wooden bridge?"),
+    ("the old bridge", "How long is the old bridge?"),
     ("an old bridge", "How long is an old bridge?"),
 ])
 def test_a_thing_with_its_own_article_gets_no_other(thing, expected):
