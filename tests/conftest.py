@@ -14,6 +14,10 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+if "MUTANT_UNDER_TEST" in os.environ:
+    # `make mutants` forks a test process per mutant from one that already ran torch: a torch
+    # thread pool does not survive a fork (the child can hang), so it runs single-threaded.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 for key in [k for k in os.environ if k.startswith("QA_")]:
     del os.environ[key]  # the user's own settings must not change test results
 
