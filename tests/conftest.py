@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -13,6 +14,10 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+if "MUTANT_UNDER_TEST" in os.environ:
+    # `make mutants` forks a test process per mutant from one that already ran torch: a torch
+    # thread pool does not survive a fork (the child can hang), so it runs single-threaded.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 for key in [k for k in os.environ if k.startswith("QA_")]:
     del os.environ[key]  # the user's own settings must not change test results
 
@@ -98,15 +103,22 @@ def fill(store: object, docs: list) -> object:
     return store
 
 
-@pytest.fixture(scope="session")
-def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A randomly initialised 2-layer BERT QA model with the packaged tokenizer."""
+
+@functools.lru_cache(maxsize=None)
+def _tiny_bert_folder() -> Path:
+    """Built once per process (module-level, so the mutation run's forked test processes inherit
+    it) in a folder removed when the process that built it ends."""
+    import atexit
+    import shutil
+    import tempfile
+
     import torch
     from transformers import AutoTokenizer, BertConfig, BertForQuestionAnswering
 
     from qa.train.loop import packaged_encoder_path
 
-    out = tmp_path_factory.mktemp("tiny-bert")
+    out = Path(tempfile.mkdtemp(prefix="qa-tiny-bert-"))
+    atexit.register(shutil.rmtree, out, True)
     tokenizer = AutoTokenizer.from_pretrained(packaged_encoder_path())
     torch.manual_seed(0)
     config = BertConfig(
@@ -116,6 +128,12 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     BertForQuestionAnswering(config).save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_bert() -> Path:
+    """A randomly initialised 2-layer BERT QA model with the packaged tokenizer."""
+    return _tiny_bert_folder()
 
 
 @pytest.fixture(scope="session")
@@ -191,3 +209,125 @@ def milvus_server(tmp_path_factory):
         yield f"http://127.0.0.1:{server.listen_port}"
     finally:
         server.stop()
+
+
+class ScriptedReader:
+    """A reader with fixed answers and scores, no model: it decides nothing, so the tests of
+    answer assembly and the chatbot see exactly the decisions made after reading.
+
+    Args:
+        script: Answer text -> reader score. Every occurrence of the text in a passage read
+            becomes a span with that score.
+        folder: Where `calibration.json` is looked for (the chatbot loads it from the reader's
+            `model_path`); write one with `calibrate`.
+    """
+
+    def __init__(self, script: dict[str, float], folder: Path) -> None:
+        self.script = dict(script)
+        self.model_path = Path(folder)
+        self.questions: list[str] = []
+
+    def calibrate(self, slope: float, intercept: float, threshold: float) -> "ScriptedReader":
+        from qa.calibration import Calibration
+
+        self.model_path.mkdir(parents=True, exist_ok=True)
+        Calibration(slope, intercept, threshold, "scripted").save(self.model_path / "calibration.json")
+        return self
+
+    def warm_up(self) -> None:
+        """Nothing to load."""
+
+    def read(self, question, passages):
+        return self.read_many([(question, passages)])[0]
+
+    def read_many(self, items):
+        from qa.types import Span
+
+        out = []
+        for question, passages in items:
+            self.questions.append(question)
+            spans = [
+                Span(p, m.start(), m.end(), text, score)
+                for p, passage in enumerate(passages)
+                for text, score in self.script.items()
+                for m in re.finditer(re.escape(text), passage)
+            ]
+            out.append(sorted(spans, key=lambda s: -s.score))
+        return out
+
+
+@pytest.fixture
+def scripted_reader(tmp_path):
+    """Make a `ScriptedReader` from a script; its calibration lives in the test's folder."""
+
+    def make(script: dict[str, float], slope: float = 1.0, intercept: float = 0.0, threshold: float = 0.0) -> ScriptedReader:
+        return ScriptedReader(script, tmp_path / "scripted-reader").calibrate(slope, intercept, threshold)
+
+    return make
+
+
+@functools.lru_cache(maxsize=None)
+def loaded_conversation():
+    """One `Conversation` with spaCy loaded, shared by all tests: loading takes seconds, and a
+    Conversation keeps nothing of a chat between calls. (Module-level, so that the mutation
+    run's forked test processes inherit it loaded.)"""
+    from qa.conversation import Conversation
+
+    conv = Conversation()
+    conv.nlp  # noqa: B018 - loads it
+    return conv
+
+
+def require(module: str):
+    """Import a module the test extras provide, or fail the run saying how to install them:
+    a missing extra must never turn its tests into quiet skips."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        pytest.fail(
+            f"{module} is not installed ({err}). The tests need the test extras: "
+            "run `pip install -e '.[test]'` (or `make install`) and run them again.",
+            pytrace=False,
+        )
+
+
+# The Ray ingest tests (FAISS and the Milvus server): a corpus and a 2-node cluster on loopback.
+WORDS = "alpha beta gamma delta river mountain city harbour bridge engine rocket violin tide crane".split()
+
+
+def write_corpus(folder):
+    """Six documents of random words, a duplicate and an empty file: the Ray ingest corpus."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    folder.mkdir()
+    for i in range(6):
+        sentences = [" ".join(rng.choice(WORDS, 10)).capitalize() + f" number {i}." for _ in range(12)]
+        (folder / f"doc{i}.txt").write_text(" ".join(sentences))
+    (folder / "copy-of-doc0.txt").write_text((folder / "doc0.txt").read_text())
+    (folder / "empty.txt").write_text("")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def cluster_address():
+    import ray
+    from ray.cluster_utils import Cluster
+
+    node = {"num_cpus": 1, "node_ip_address": "127.0.0.1", "object_store_memory": 80 * 1024 * 1024}
+    for attempt in (1, 2):  # Ray gives a node 30 s to start: a busy machine can miss that once
+        cluster = Cluster(shutdown_at_exit=True)
+        try:
+            cluster.add_node(**node, include_dashboard=False, include_log_monitor=False)
+            cluster.add_node(**node)
+            cluster.wait_for_nodes()
+            break
+        except Exception:
+            cluster.shutdown()
+            if attempt == 2:
+                raise
+    yield cluster.address
+    ray.shutdown()
+    cluster.shutdown()

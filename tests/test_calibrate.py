@@ -28,9 +28,11 @@ def test_platt_fit_orders_probabilities_and_fits_rates():
     correct = [s > 0 for s in scores]
     a, b = fit_platt(scores, correct)
     cal = Calibration(a, b)
-    assert a > 0
-    # Separated classes: Platt's smoothed targets (11/12 and 1/13 here) bound the fit.
-    assert cal.probability(8) > 0.85 and cal.probability(-8) < 0.12
+    # Separated classes: Platt's smoothed targets (11/12 and 1/13 here) keep the slope finite and
+    # small; a plain sigmoid (slope 1, intercept 0) would say 99.97% at 8 and 0.03% at -8.
+    assert a == pytest.approx(0.414, abs=0.01) and b == pytest.approx(-0.207, abs=0.01)
+    assert -b / a == pytest.approx(0.5, abs=0.01)  # 50% half way between the classes (0 and 1)
+    assert 0.93 < cal.probability(8) < 0.97 and 0.02 < cal.probability(-8) < 0.04
     assert cal.probability(-100) < cal.probability(0) < cal.probability(100)
 
 

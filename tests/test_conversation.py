@@ -4,11 +4,12 @@ import pytest
 
 from qa.conversation import Conversation, check_question, clean_question, lead_of
 from qa.types import Answer, Document
+from tests.conftest import loaded_conversation
 
 
 @pytest.fixture(scope="module")
 def conv():
-    return Conversation()
+    return loaded_conversation()
 
 
 def said(text, question="", quote=""):

@@ -39,9 +39,12 @@ def test_login_required_when_auth_is_set(make_server):
     demo, url = make_server(auth="alice:s3cret")
     assert httpx.get(url + "config").status_code in (401, 403)
     from gradio_client import Client
+    from gradio_client.exceptions import AuthenticationError
 
-    with pytest.raises(Exception):
+    with pytest.raises(AuthenticationError, match="credentials were not provided"):
         Client(url, verbose=False).predict("Hello", [], api_name="/ask")
+    with pytest.raises(ValueError, match="Could not login"):
+        Client(url, auth=("alice", "wrong"), verbose=False)
     client = Client(url, auth=("alice", "s3cret"), verbose=False)
     assert "exact words" in str(client.predict("Hello", [], api_name="/ask"))
 

@@ -82,42 +82,7 @@ def test_a_garbled_pointer_falls_back_to_the_newest_intact_generation(tmp_path):
     assert len(FaissStore.load(tmp_path / "idx", INFO).documents) == 4
 
 
-KILLER = textwrap.dedent("""
-    import os, signal, sys
-    sys.path[:0] = [{root!r}]
-    import qa.store.faiss_store as index
-    from qa.store.faiss_store import FaissStore; from tests.conftest import STORE_INFO as INFO, fill, make_docs
-    store = index.FaissStore.load({path!r}, INFO)
-    fill(store, make_docs({{"new.txt": "A brand new document about volcanoes erupting."}}))
-    real = index._write_jsonl
-    def dying(path, rows):
-        real(path, rows)
-        if path.name == {when!r}:
-            os.kill(os.getpid(), signal.SIGKILL)
-    index._write_jsonl = dying
-    if {when!r} == "pointer":
-        real_replace = os.replace
-        def dying_replace(a, b):
-            if str(b).endswith("CURRENT"):
-                os.kill(os.getpid(), signal.SIGKILL)
-            real_replace(a, b)
-        index.os.replace = dying_replace
-    store.save()
-""")
-
-
-@pytest.mark.parametrize("when", ["documents.jsonl", "chunks.jsonl", "pointer"])
-def test_process_killed_mid_write_leaves_previous_index_loadable(tmp_path, when):
-    fill(FaissStore(tmp_path / "idx", INFO), make_docs()).save()
-    code = KILLER.format(root=str(ROOT), path=str(tmp_path / "idx"), when=when)
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert proc.returncode == -signal.SIGKILL, proc.stderr
-    loaded = FaissStore.load(tmp_path / "idx", INFO)
-    assert sorted(d.source for d in loaded.documents.values()) == sorted(TEXTS)
-    # The next save cleans up the half-written generation and works.
-    fill(loaded, make_docs({"later.txt": "Later text."})).save()
-    assert len(FaissStore.load(tmp_path / "idx", INFO).documents) == 4
-    assert not list((tmp_path / "idx").glob(".gen-*.tmp"))
+# Kills at every step of a save, whatever calls it makes: tests/test_atomic.py.
 
 
 def test_kill_at_random_moments_never_breaks_the_index(tmp_path):

@@ -13,7 +13,6 @@ from qa.chatbot import Chatbot
 from qa.config import Settings
 from qa.retrieve import Retriever
 from tests.conftest import ROOT, HashEmbedder
-from tests.test_ray_ingest import cluster_address  # noqa: F401 - the 2-node Ray cluster fixture
 
 pytestmark = pytest.mark.milvus_server
 QUESTIONS = ["What did Xi say?", "Who did Lee meet on Tuesday?", "What is the capital of France?", "What has North Korea refused?"]
@@ -111,7 +110,7 @@ def test_a_page_and_qa_index_in_another_process_share_the_server(tmp_path, milvu
 @pytest.mark.slow
 def test_a_two_node_ray_cluster_ingests_into_the_server(tmp_path, milvus_server, cluster_address):
     from qa.ray_ingest import index_with_ray
-    from tests.test_ray_ingest import write_corpus
+    from tests.conftest import write_corpus
 
     corpus = write_corpus(tmp_path / "docs")
     settings = Settings(index_dir=str(tmp_path / "index"), store=server_store(milvus_server), seed_dir=str(tmp_path / "none"), chunk_tokens=40, chunk_overlap=5)

@@ -7,55 +7,20 @@ import pytest
 
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # Ray keeps 127.0.0.1 (see qa.ray_ingest)
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-pytest.importorskip("ray")
+from tests.conftest import require  # noqa: E402
+require("ray")
 
 from qa.chatbot import Chatbot  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.store.faiss_store import FaissStore  # noqa: E402
 from qa.ray_ingest import index_with_ray  # noqa: E402
-from tests.conftest import HashEmbedder  # noqa: E402
-
-WORDS = "alpha beta gamma delta river mountain city harbour bridge engine rocket violin tide crane".split()
-
-
-def write_corpus(folder):
-    rng = np.random.default_rng(7)
-    folder.mkdir()
-    for i in range(6):
-        sentences = [" ".join(rng.choice(WORDS, 10)).capitalize() + f" number {i}." for _ in range(12)]
-        (folder / f"doc{i}.txt").write_text(" ".join(sentences))
-    (folder / "copy-of-doc0.txt").write_text((folder / "doc0.txt").read_text())
-    (folder / "empty.txt").write_text("")
-    return folder
-
+from tests.conftest import HashEmbedder, write_corpus  # noqa: E402
 
 def hash_bot(tmp_path, name):
     settings = Settings(index_dir=str(tmp_path / name), seed_dir=str(tmp_path / "no-seeds"), chunk_tokens=40, chunk_overlap=5)
     bot = Chatbot(settings, embedder=HashEmbedder())
     bot.open()  # add_paths on a bot never opened would wait forever on its own write lock
     return bot
-
-
-@pytest.fixture(scope="module")
-def cluster_address():
-    import ray
-    from ray.cluster_utils import Cluster
-
-    node = {"num_cpus": 1, "node_ip_address": "127.0.0.1", "object_store_memory": 80 * 1024 * 1024}
-    for attempt in (1, 2):  # Ray gives a node 30 s to start: a busy machine can miss that once
-        cluster = Cluster(shutdown_at_exit=True)
-        try:
-            cluster.add_node(**node, include_dashboard=False, include_log_monitor=False)
-            cluster.add_node(**node)
-            cluster.wait_for_nodes()
-            break
-        except Exception:
-            cluster.shutdown()
-            if attempt == 2:
-                raise
-    yield cluster.address
-    ray.shutdown()
-    cluster.shutdown()
 
 
 @pytest.mark.slow

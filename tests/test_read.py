@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-torch = pytest.importorskip("torch")
+from tests.conftest import require
+
+torch = require("torch")
 
 from qa.read import Reader, ReaderLoadError, ReaderSettings  # noqa: E402
 
@@ -190,3 +192,21 @@ def test_property_spans_are_exact_slices_of_their_passage(tiny_bert, passages, s
     assert len(keys) == len(set(keys))
     if not any(p.strip() for p in passages):
         assert spans == []
+
+
+def test_an_answer_of_exactly_the_longest_length_is_proposed_and_one_more_is_not(tiny_bert):
+    passage = "alpha start one two finish beta start one two three finish gamma"
+    reader = scripted(tiny_bert, {"start": 5.0}, {"finish": 5.0}, max_answer_tokens=4)
+    texts = [s.text for s in reader.read("q?", [passage])]
+    assert "start one two finish" in texts  # 4 word pieces
+    assert "start one two three finish" not in texts  # 5
+
+
+def test_a_long_question_is_cut_to_the_token_limit(tiny_bert):
+    from qa.read import clip_question as _clip_question
+
+    tok = scripted(tiny_bert, {}, {}).tokenizer
+    words = "one two three four five six seven eight nine ten"
+    assert _clip_question(words, tok, 5) == "one two three four five"
+    assert _clip_question(words, tok, 10) == words
+    assert _clip_question(words, tok, 9) == "one two three four five six seven eight nine"

@@ -23,14 +23,51 @@ def test_rrf_edge_cases():
         reciprocal_rank_fusion([["a"]], k=0)
 
 
-def test_hybrid_retrieval_finds_by_meaning_and_by_rare_word(tmp_path):
+class AliasEmbedder(HashEmbedder):
+    """Embeds some questions as other texts: a stand-in for an embedder that knows synonyms."""
+
+    def __init__(self, aliases=None):
+        self.aliases = aliases or {}
+
+    def embed(self, texts):
+        return super().embed([self.aliases.get(t, t) for t in texts])
+
+
+class FlatEmbedder(HashEmbedder):
+    """Embeds every text alike: dense search ranks nothing, only keywords can."""
+
+    def embed(self, texts):
+        import numpy as np
+
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        out[:, 0] = 1.0
+        return out
+
+
+def test_hybrid_retrieval_finds_by_meaning_alone(tmp_path):
+    # No word of the question is in any passage: only the dense side can find it.
     store = fill(FaissStore(tmp_path / "i", INFO), make_docs())
-    r = Retriever(store, HashEmbedder(), candidates=5)
-    assert r.retrieve("When was the Colosseum finished?", 1)[0].chunk.source == "rome.txt"
+    r = Retriever(store, AliasEmbedder({"Where do gladiators fight?": "Colosseum Rome capital"}), candidates=5)
+    assert store.keyword_search("Where do gladiators fight?", 5) == []
+    assert r.retrieve("Where do gladiators fight?", 1)[0].chunk.source == "rome.txt"
+
+
+def test_hybrid_retrieval_finds_by_rare_word_alone(tmp_path):
+    # Dense search sees every passage as equal (first indexed first): only BM25 can rank tea first.
+    store = fill(FaissStore(tmp_path / "i", INFO), make_docs())
+    r = Retriever(store, FlatEmbedder(), candidates=5)
+    assert store.chunks[0].source == "cats.txt"
     assert r.retrieve("camellia", 2)[0].chunk.source == "tea.txt"
-    hits = r.retrieve("cats", 3)
+    assert r.retrieve("Colosseum Titus", 1)[0].chunk.source == "rome.txt"
+
+
+def test_hybrid_scores_are_the_fused_ranks(tmp_path):
+    store = fill(FaissStore(tmp_path / "i", INFO), make_docs())
+    hits = Retriever(store, HashEmbedder(), candidates=5, rrf_k=10).retrieve("cats", 3)
     assert hits[0].chunk.source == "cats.txt"
+    assert hits[0].score == pytest.approx(1 / 11 + 1 / 11)  # first in both lists
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert len(Retriever(store, HashEmbedder(), candidates=5).retrieve("cats", 2)) == 2
 
 
 def test_empty_question_or_store(tmp_path):
@@ -40,3 +77,14 @@ def test_empty_question_or_store(tmp_path):
     assert full.retrieve("   ", 3) == []
     with pytest.raises(ValueError, match="top_k must be greater than 0"):
         full.retrieve("x", 0)
+
+
+def test_retriever_settings(tmp_path):
+    one = fill(FaissStore(tmp_path / "one", INFO), make_docs({"tea.txt": "Green tea from Camellia sinensis."}))
+    hits = Retriever(one, HashEmbedder()).retrieve("tea", 5)  # one passage is enough to search
+    assert [h.chunk.source for h in hits] == ["tea.txt"] and hits[0].score == pytest.approx(2 / 61)  # rrf_k 60
+    assert Retriever(one, HashEmbedder()).candidates == 20
+    assert Retriever(one, HashEmbedder(), candidates=1).retrieve("tea", 1)[0].chunk.source == "tea.txt"
+    with pytest.raises(ValueError, match="candidates must be greater than 0, not 0"):
+        Retriever(one, HashEmbedder(), candidates=0)
+    assert reciprocal_rank_fusion([["a"]], k=1) == [("a", 0.5)]

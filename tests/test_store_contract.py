@@ -8,9 +8,9 @@ import pytest
 from qa.config import Settings
 from qa.store.base import IndexMismatchError
 from qa.store import open_store
-from tests.conftest import ROOT, STORE_INFO, STORE_TEXTS, HashEmbedder, chunks_of, fill, make_docs
+from tests.conftest import ROOT, STORE_INFO, STORE_TEXTS, HashEmbedder, chunks_of, fill, make_docs, require
 
-pytest.importorskip("pymilvus")
+require("pymilvus")
 
 INFO = STORE_INFO
 LONG = " ".join(f"Sentence {i} of a long report on harbour cranes and tides." for i in range(400))

@@ -259,7 +259,7 @@ import sys, time
 sys.path[:0] = [{root!r}]
 from qa.config import Settings
 from qa.store import open_store
-from tests.test_store_contract import INFO
+from tests.conftest import STORE_INFO as INFO
 store = open_store(Settings(store={store!r}), INFO)
 print("open", flush=True)
 time.sleep(120)

@@ -6,12 +6,10 @@ refit on any held-out file with `qa eval --report`.
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 from typing import Sequence
 
-from qa.calibration import Calibration
+from qa.calibration import Calibration  # noqa: F401 - re-exported for the fitting code's callers
 
 
 def fit_platt(scores: Sequence[float], correct: Sequence[bool], iterations: int = 100) -> tuple[float, float]:

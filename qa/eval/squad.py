@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import collections
 import json
-import re
-import string
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
