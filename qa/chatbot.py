@@ -279,7 +279,9 @@ class Chatbot:
 
         # Longest first over all passages, not within each call: calls of like lengths pad little.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        batch = 64  # small enough that the progress shown moves on a short document too
+        # About eight progress steps per write, so the bar moves on a short document too, in
+        # calls of 16 to 128 passages (larger calls embed faster per passage).
+        batch = max(16, min(128, len(texts) // 8))
         parts = []
         for lo in range(0, len(texts), batch):
             parts.append(self.embedder.embed([texts[i] for i in order[lo : lo + batch]]))
