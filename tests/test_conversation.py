@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.conversation import Conversation, check_question, clean_question, lead_of
+from qa.conversation import check_question, clean_question, lead_of
 from qa.types import Answer, Document
 from tests.conftest import loaded_conversation
 
