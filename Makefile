@@ -1,5 +1,5 @@
 # qa: `make run` serves the chat page (it prints the address), `make test` runs every test (what CI
-# runs), and `make check` runs the fast ones (no real models, no browser) while you work.
+# runs), and `make check` runs the fast ones (no real models, no browser, no Milvus) while you work.
 # All set up everything from nothing: a virtual environment in .venv, the CPU build
 # of PyTorch (pinned: an unpinned torch pulls a multi-GB CUDA build), and the project.
 
@@ -20,7 +20,7 @@ test: install accurate browser
 	$(BIN)/python -m pytest
 
 check: install
-	$(BIN)/python -m pytest -q -m "not slow and not browser"
+	$(BIN)/python -m pytest -q -m "not slow and not browser and not milvus"
 
 install: $(STAMP)
 

@@ -42,7 +42,7 @@ class Settings:
         alternatives_within: Other answers are listed when their probability is at least this
             share of the best answer's.
         max_alternatives: Most other answers listed.
-        approximate_above: Above this many passages, FAISS uses an approximate (HNSW) index.
+        approximate_above: Above this many passages, FAISS uses an approximate (IVF) index.
         max_question_chars: Longer questions are refused with a message.
         max_upload_mb: Largest file accepted, in megabytes.
         uploads: Whether the chat page accepts uploads.

@@ -250,7 +250,33 @@ def test_a_save_succeeds_when_old_generations_cannot_be_removed(tmp_path):
 def test_a_loaded_index_keeps_the_exact_search_limit(tmp_path):
     folder = tmp_path / "idx"
     three_generations(folder)
-    assert FaissStore.load(folder, INFO, approximate_above=2).faiss_kind == "hnsw"  # 3 passages > 2
+    assert FaissStore.load(folder, INFO, approximate_above=2).faiss_kind == "ivf"  # 3 passages > 2
     assert FaissStore.load(folder, INFO).faiss_kind == "flat"
     rebuilt = fill(FaissStore(tmp_path / "other", INFO, approximate_above=2), make_docs())
-    assert rebuilt.faiss_kind == "hnsw"
+    assert rebuilt.faiss_kind == "ivf"
+
+
+def test_an_approximate_index_survives_a_save_and_a_load(tmp_path):
+    # IVF keeps vectors in lists: loading must read every one back, in passage order.
+    store = fill(FaissStore(tmp_path / "idx", INFO, approximate_above=2), make_docs())
+    query = HashEmbedder().embed([store.chunks[1].text])[0]
+    before = [c.id for c, _ in store.dense_search(query, 3)]
+    store.save()
+    loaded = FaissStore.load(tmp_path / "idx", INFO, approximate_above=2)
+    assert type(loaded._faiss).__name__ == "IndexIVFFlat"
+    assert (loaded._vectors == store._vectors).all()
+    assert [c.id for c, _ in loaded.dense_search(query, 3)] == before
+    assert before[0] == store.chunks[1].id
+
+
+def test_the_keyword_index_is_read_when_first_searched(tmp_path):
+    three_generations(tmp_path / "idx")
+    store = FaissStore.load(tmp_path / "idx", INFO)
+    assert store._bm25 is None  # listing documents does not read it
+    word = max(store.chunks[0].text.split(), key=len).strip(".,;:")
+    first = store.keyword_search(word, 3)
+    assert first and store._bm25 is not None
+    # Its version of the index removed meanwhile (two later saves by other processes): rebuilt.
+    again = FaissStore.load(tmp_path / "idx", INFO)
+    shutil.rmtree(tmp_path / "idx" / again.generation / "bm25")
+    assert [c.id for c, _ in again.keyword_search(word, 3)] == [c.id for c, _ in first]

@@ -14,7 +14,7 @@ from qa.config import Settings
 from qa.retrieve import Retriever
 from tests.conftest import ROOT, HashEmbedder
 
-pytestmark = pytest.mark.milvus_server
+pytestmark = [pytest.mark.milvus, pytest.mark.milvus_server]
 QUESTIONS = ["What did Xi say?", "Who did Lee meet on Tuesday?", "What is the capital of France?", "What has North Korea refused?"]
 
 

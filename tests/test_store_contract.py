@@ -23,7 +23,8 @@ TEXTS = {
 }
 
 
-@pytest.fixture(params=["faiss", "milvus", pytest.param("milvus-server", marks=pytest.mark.milvus_server)])
+@pytest.fixture(params=["faiss", pytest.param("milvus", marks=pytest.mark.milvus),
+                        pytest.param("milvus-server", marks=[pytest.mark.milvus, pytest.mark.milvus_server])])
 def stores(request, tmp_path):
     """Opens stores of one kind on one place; every store opened is closed after the test."""
     settings = Settings(index_dir=str(tmp_path / "index"))

@@ -216,6 +216,7 @@ MILVUS_FILES = [
 ]
 
 
+@pytest.mark.milvus
 @pytest.mark.parametrize("how", ["truncate", "garble", "delete"])
 @pytest.mark.parametrize("name", MILVUS_FILES)
 def test_a_damaged_milvus_lite_file_loses_no_document(tmp_path, name, how):
@@ -233,6 +234,7 @@ def milvus_cli(tmp_path, *args, monkeypatch):
     return run_cli(tmp_path, "--store", f"milvus://{tmp_path}/index/qa.db", *args, monkeypatch=monkeypatch)
 
 
+@pytest.mark.milvus
 @pytest.mark.parametrize("name", ["collections/qa_documents/manifest.json", "collections/qa_chunks/partitions"])
 def test_a_damaged_milvus_lite_database_is_a_message_and_rebuild_restores_it(tmp_path, monkeypatch, name):
     build(tmp_path, f"milvus://{tmp_path}/index/qa.db")
@@ -244,6 +246,7 @@ def test_a_damaged_milvus_lite_database_is_a_message_and_rebuild_restores_it(tmp
     assert listed(milvus_cli(tmp_path, "documents", monkeypatch=monkeypatch)) == sorted(TEXTS)
 
 
+@pytest.mark.milvus
 def test_a_deleted_milvus_lite_database_is_reported_not_reseeded(tmp_path, monkeypatch):
     build(tmp_path, f"milvus://{tmp_path}/index/qa.db")
     shutil.rmtree(tmp_path / "index" / "qa.db")
@@ -277,6 +280,7 @@ main()
 """
 
 
+@pytest.mark.milvus
 def test_a_busy_milvus_lite_database_is_one_clear_message(tmp_path):
     import subprocess
     import sys
