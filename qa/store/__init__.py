@@ -11,7 +11,7 @@ Stores by URI:
     http://host:19530, https://...    a Milvus server or cluster
 
 A Milvus URI may end in `?collection=NAME` (collections NAME_chunks and NAME_documents;
-default qa) and `&index=HNSW` (the dense index when the collections are created: FLAT by
+default qa) and `&index=IVF_FLAT` or `HNSW` (the dense index when the collections are created: FLAT by
 default for Milvus Lite, AUTOINDEX for a server).
 """
 
