@@ -23,7 +23,12 @@ class ScriptedReader(Reader):
     def __init__(self, path: Path, settings: ReaderSettings, start: dict[str, float], end: dict[str, float], null: float = 0.0):
         super().__init__(path, settings)
         self.start, self.end, self.null = start, end, null
-        self.windows_seen: list[list[int]] = []
+        self.windows_seen: list[list[int]] = []  # every window, in passage order
+
+    def _windows(self, items):  # type: ignore[override]
+        windows = super()._windows(items)
+        self.windows_seen.extend(w.fields["input_ids"] for w in windows)
+        return windows
 
     def _forward(self, group):  # type: ignore[override]
         ids_of = self._tokenizer.convert_tokens_to_ids
@@ -31,7 +36,6 @@ class ScriptedReader(Reader):
         s = torch.full((len(group), width), -5.0)
         e = torch.full((len(group), width), -5.0)
         for row, w in enumerate(group):
-            self.windows_seen.append(w.fields["input_ids"])
             ids = torch.tensor(w.fields["input_ids"])
             for word, value in self.start.items():
                 s[row, : len(ids)][ids == ids_of(word)] = value
@@ -210,3 +214,16 @@ def test_a_long_question_is_cut_to_the_token_limit(tiny_bert):
     assert _clip_question(words, tok, 5) == "one two three four five"
     assert _clip_question(words, tok, 10) == words
     assert _clip_question(words, tok, 9) == "one two three four five six seven eight nine"
+
+
+def test_reading_many_questions_together_gives_each_its_own_reading(tiny_bert):
+    # Windows of all questions are sorted by length for the forward passes; the spans must still
+    # go to their own question and passage, as when each question is read alone.
+    reader = Reader(tiny_bert, ReaderSettings(max_length=64, stride=8, max_question_tokens=8, batch_size=3))
+    long = " ".join(f"word{i}" for i in range(120))
+    items = [("Who came?", ["Ann came at noon.", long]), ("Where?", [long + " in Oslo"]), ("When?", ["At dawn."])]
+    together = reader.read_many(items)
+    for (question, passages), spans in zip(items, together):
+        alone = reader.read(question, passages)
+        assert [(s.passage, s.start, s.end, s.text) for s in spans] == [(s.passage, s.start, s.end, s.text) for s in alone]
+        assert [s.score for s in spans] == pytest.approx([s.score for s in alone], abs=1e-3)
