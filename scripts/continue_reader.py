@@ -27,7 +27,8 @@ def first_run_ids(data_dir: Path, shipped: Path) -> set[str]:
     """Question ids the shipped reader's run drew (same files, limits and seed)."""
     from qa.train.data import load_training_examples
 
-    recipe = json.loads((shipped / "training.json").read_text())["recipe"]
+    first = shipped / "training-stage1.json"  # a reader already continued keeps its first run's record
+    recipe = json.loads((first if first.exists() else shipped / "training.json").read_text())["recipe"]
     files = [data_dir / f"{stem}.json" for stem in recipe["files"]]
     limits = {k: v for k, v in recipe["files"].items() if v is not None}
     return {ex.qid for ex in load_training_examples(files, limits, recipe["seed"])}
@@ -48,6 +49,7 @@ def main() -> None:
     parser.add_argument("--synthetic", type=float, default=0.05, help="synthetic unanswerables per answerable")
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=13, help="draw of the questions and of the batches")
     args = parser.parse_args()
 
     import torch
@@ -65,6 +67,7 @@ def main() -> None:
                V2_DEV: args.dev_answerable, V2_UNANS: None},
         unanswerable_files=(V2_DEV, V2_UNANS), first_half_files=(V2_DEV,), unanswerable_repeat=args.repeat, unanswerable_limit=args.unanswerable,
         avoid_ids_file=str(avoid), unanswerable_ratio=args.synthetic, learning_rate=args.lr, checkpoint_minutes=8.0,
+        seed=args.seed,
     )
     train_reader(cfg)
 
