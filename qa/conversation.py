@@ -209,17 +209,21 @@ class Conversation:
         return None
 
     def _mentions(self, history: Sequence[tuple[str, Any]]) -> list[Mention]:
-        """Entities of the recent turns, most recent first: answer before question in each turn."""
+        """Entities of the recent turns, most recent first: in each turn the answer, the question,
+        then the answer's sentence."""
         mentions: list[Mention] = []
         for turn in reversed(history[-HISTORY_TURNS:]):
             answer = turn[1]
+            # The answer, then what the user asked about, then the rest of the answer's sentence:
+            # after "What did Xi say?", "he" is Xi even when the quote names Lee first.
             texts = []
             if isinstance(answer, Answer):
                 texts.append(answer.text if not answer.abstained else "")
-                texts.append(answer.quote)
             elif isinstance(answer, str):
                 texts.append(answer)
             texts.append(_question_of(turn))
+            if isinstance(answer, Answer):
+                texts.append(answer.quote)
             for text in texts:
                 if text:
                     mentions.extend(self._entities(text))

@@ -36,6 +36,10 @@ DOCS = [
     ([("Who launched Hubble?", said("NASA"))], "What else did they build?", "What else did NASA build?"),
     # what else did he say
     ([("What did Xi say?", said("the need for patience", "What did Xi say?"))], "What else did he say?", "What else did Xi say?"),
+    # ... even when the answer's sentence names someone else first
+    ([("What did Xi say?", said("reiterated the importance of patience", "What did Xi say?",
+                                "Lee noted that President Xi recognized the efforts and reiterated the importance of patience."))],
+     "What else did he say?", "What else did Xi say?"),
 ])
 def test_follow_ups_are_rewritten(conv, history, question, expected):
     assert conv.rewrite(question, history) == expected
