@@ -54,7 +54,9 @@ def test_load_builds_from_seeds_when_the_index_is_missing(tmp_path, shipped_read
 
 def test_several_answers_from_several_documents(tmp_path, shipped_reader, real_embedder):
     docs = {
-        "monday.txt": "On Monday the mayor Ada Quill said the new bridge would open in May. Reporters asked about costs.",
+        # (The reader shipped since reader v3 ranks "the new bridge would open in May" well below the
+        # Friday statement, so it is not listed beside it; this statement it ranks alike.)
+        "monday.txt": "On Monday the mayor Ada Quill said the harbour would be dredged in May. Reporters asked about costs.",
         "friday.txt": "On Friday the mayor Ada Quill said the city budget was too small for new parks. Council members disagreed.",
         "cats.txt": "Cats sleep most of the day and hunt at night.",
     }
@@ -66,8 +68,8 @@ def test_several_answers_from_several_documents(tmp_path, shipped_reader, real_e
     assert {"monday.txt", "friday.txt"} <= set(sources)
     assert [x.score for x in (a, *a.alternatives)] == sorted((x.score for x in (a, *a.alternatives)), reverse=True)
     # Follow-up with "she" across documents.
-    b = bot.ask("When will her bridge open?", history=[("What did Ada Quill say?", a)])
-    assert b.question == "When will Ada Quill's bridge open?" and "May" in b.text
+    b = bot.ask("When will her harbour be dredged?", history=[("What did Ada Quill say?", a)])
+    assert b.question == "When will Ada Quill's harbour be dredged?" and "May" in b.text
 
 
 def test_what_else_skips_the_answers_already_given(seed_bot):
