@@ -36,7 +36,7 @@ def first_run_ids(data_dir: Path, shipped: Path) -> set[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent.parent / "shared/data/qa-train")
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "qa-train")
     parser.add_argument("--work", type=Path, required=True, help="checkpoint folder (resumes)")
     parser.add_argument("--out", type=Path, required=True, help="where the new reader is written")
     parser.add_argument("--base", type=Path, default=ROOT / "qa/models/reader")
