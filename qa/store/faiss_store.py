@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from qa.store.base import (
-    APPROXIMATE_ABOVE, DocumentArchive, bm25_index, bm25_search, IndexCorruptError, IndexMismatchError, Salvage, StoreError, io_problem, keyword_tokens,
+    APPROXIMATE_ABOVE, IVF_NPROBE, DocumentArchive, bm25_index, bm25_search, IndexCorruptError, IndexMismatchError, Salvage, StoreError, io_problem, keyword_tokens,
 )
 from qa.store.faiss_files import (
     _current, _damaged_files, _from_older, _fsync, _generations, _manifest_documents, _read_jsonl, _readable_rows, _sha256, _write_jsonl,
@@ -37,7 +37,6 @@ from qa.store.faiss_files import (
 from qa.types import Chunk, Document, Hit
 
 FORMAT = 1
-IVF_NPROBE = 16  # lists searched per question: recall@10 0.97 at 1M real-embedding passages (README)
 log = logging.getLogger("qa")
 __all__ = ["FaissStore", "IndexCorruptError", "IndexMismatchError", "StoreError", "build_faiss"]
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from qa.store.base import (
-    DocumentArchive, IndexCorruptError, IndexMismatchError, Salvage, StoreError, StoreMissingError, bm25_index, bm25_search,
+    DocumentArchive, IVF_NPROBE, IndexCorruptError, IndexMismatchError, Salvage, StoreError, StoreMissingError, bm25_index, bm25_search,
     io_problem, keyword_tokens,
 )
 from qa.store.milvus_connection import _connect, _Connection, _quiet_milvus_logs, _quiet_query_iterator, _reason, parse_milvus_uri
@@ -434,7 +434,7 @@ class MilvusStore:
         if self.index_type == "HNSW":
             return {"metric_type": "IP", "params": {"ef": max(128, k)}}
         if self.index_type == "IVF_FLAT":
-            return {"metric_type": "IP", "params": {"nprobe": 16}}
+            return {"metric_type": "IP", "params": {"nprobe": IVF_NPROBE}}
         return {"metric_type": "IP"}
 
 
