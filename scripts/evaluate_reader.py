@@ -147,7 +147,10 @@ def _weights_hash(folder: Path) -> str:
     import hashlib
 
     digest = hashlib.sha256()
-    with open(folder / "model.safetensors", "rb") as f:
+    weights = folder / "model.safetensors"
+    if not weights.exists():  # an accurate reader's adapters
+        weights = folder / "adapter_model.safetensors"
+    with open(weights, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()[:16]

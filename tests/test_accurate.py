@@ -288,3 +288,65 @@ def test_checkpoints_of_full_tuning_runs_keep_their_old_key(tmp_path):
     assert lora["tune"] == "lora" and lora["lora_rank"] == 16 and lora != full
     with pytest.raises(ValueError, match="tune must be full, lora or top"):
         TrainConfig(data_dir=tmp_path, output_dir=tmp_path, tune="half")
+
+
+def test_adapters_extracted_from_a_full_change_reproduce_the_tuned_model(tmp_path):
+    import copy
+
+    import torch
+    from peft import PeftModel
+
+    from qa.train.tuning import adapters_from_change, lora_targets
+
+    base = tiny_mpnet()
+    tuned = copy.deepcopy(base)
+    linear = {f"{n}.weight" for n in lora_targets(base)}
+    with torch.no_grad():  # a "training run": linear weights change by rank 3; biases, LayerNorms, head freely
+        for name, p in tuned.named_parameters():
+            if name in linear:
+                p.add_(torch.randn(p.shape[0], 3) @ torch.randn(3, p.shape[1]) * 0.1)
+            elif "embeddings" not in name:
+                p.add_(torch.randn_like(p) * 0.2)
+    ids = torch.randint(3, 64, (2, 17))
+    mask = torch.ones_like(ids)
+    with torch.no_grad():
+        want = tuned(input_ids=ids, attention_mask=mask)
+        assert not torch.allclose(want.start_logits, base(input_ids=ids, attention_mask=mask).start_logits, atol=1e-2)
+
+    def extracted(rank):
+        folder = tmp_path / f"rank{rank}"
+        adapters_from_change(copy.deepcopy(base), tuned, rank).save_pretrained(folder)
+        merged = PeftModel.from_pretrained(copy.deepcopy(base), folder).merge_and_unload().eval()
+        assert not any("lora" in n for n, _ in merged.named_parameters())
+        with torch.no_grad():
+            return merged(input_ids=ids, attention_mask=mask)
+
+    for rank in (3, 32):  # the change's own rank, and more than any weight's smaller side: exact
+        got = extracted(rank)
+        torch.testing.assert_close(got.start_logits, want.start_logits, atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(got.end_logits, want.end_logits, atol=1e-4, rtol=1e-4)
+    # Below the change's rank the adapters only approximate it.
+    assert (extracted(1).start_logits - want.start_logits).abs().max() > 1e-3
+
+
+@pytest.mark.slow
+def test_shipped_accurate_reader_answers_a_paragraph_and_the_seed_article(tmp_path, real_embedder):
+    from qa.chatbot import Chatbot
+    from tests.conftest import ROOT
+
+    assert accurate.is_adapter_folder(accurate.ACCURATE_READER)  # trained adapters ship in the repository
+    folder, device = resolve_reader("accurate")
+    reader = Reader(folder, device=device)
+    spans = reader.read_many([("Who built the lighthouse?", [PARAGRAPH]),
+                              ("When was the lamp converted to electricity?", [PARAGRAPH])])
+    assert "Agnes Morrow" in spans[0][0].text
+    assert spans[1][0].text == "1934" or "1934" in spans[1][0].text and len(spans[1][0].text) < 12
+
+    bot = Chatbot(Settings(index_dir=str(tmp_path / "index"), seed_dir=str(ROOT / "seeds"), reader="accurate"),
+                  embedder=real_embedder, reader=reader)
+    # (It answers "What did Xi say?" with Lee's words to Xi: see the model card's known failures.)
+    a = bot.ask("What did Li Qiang tell Lee?")
+    assert not a.abstained and "patience" in a.text
+    assert bot.documents()[0].text[a.start : a.end] == a.text
+    assert "denuclearization" in bot.ask("What will North Korea not put on the negotiating table?").text
+    assert bot.ask("What is the capital of France?").abstained

@@ -108,3 +108,79 @@ def save_adapters(model: Any, tokenizer: Any, out: Path, info: dict[str, Any]) -
         card.write_text(kept)
     tokenizer.save_pretrained(out)
     (out / "training.json").write_text(json.dumps(info, indent=2) + "\n")
+
+
+def adapters_from_change(base: Any, tuned: Any, rank: int) -> Any:
+    """LoRA adapters that turn `base` into (nearly) `tuned`: a peft model built on `base`.
+
+    For every linear layer of the encoder, the change ``tuned - base`` of its weight is cut to
+    its `rank` largest singular directions (a truncated SVD), split evenly between LoRA's A and B
+    matrices (scaling 1). Biases, LayerNorms, MPNet's relative attention bias and the span head
+    are carried over exactly. What else changed (the embeddings) is not: the recipes that use
+    this keep them frozen.
+
+    Args:
+        base: The model training started from (changed in place: it becomes the peft model's base).
+        tuned: The trained model, same architecture.
+        rank: Adapter rank; at least the smaller side of a weight reproduces it exactly.
+    """
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    targets = lora_targets(base)
+    weights = {f"{name}.weight" for name in targets}
+    tuned_params = dict(tuned.named_parameters())
+    with torch.no_grad():
+        for name, param in base.named_parameters():
+            if name not in weights:
+                param.copy_(tuned_params[name])
+    kept = [HEAD, "LayerNorm"] + [n for n in ("relative_attention_bias",) if any(m.endswith(n) for m, _ in base.named_modules())]
+    config = LoraConfig(r=rank, lora_alpha=rank, lora_dropout=0.0, target_modules=targets, modules_to_save=kept, bias="all")
+    model = get_peft_model(base, config)
+    inner = model.base_model.model
+    with torch.no_grad():
+        for name in targets:
+            layer = inner.get_submodule(name)
+            delta = tuned.get_submodule(name).weight.float() - layer.base_layer.weight.float()
+            u, s, vh = torch.linalg.svd(delta, full_matrices=False)
+            r = min(rank, s.numel())
+            root = s[:r].sqrt()
+            a, b = layer.lora_A["default"].weight, layer.lora_B["default"].weight
+            a.zero_()
+            b.zero_()
+            a[:r] = root[:, None] * vh[:r]
+            b[:, :r] = u[:, :r] * root
+    return model.eval()
+
+
+def extract_adapters(tuned_dir: Path, out: Path, rank: int, base_dir: Path | None = None, log: Any = print) -> Path:
+    """Write the change of a fully trained reader folder as an accurate-reader adapter folder.
+
+    The adapter matrices are stored in fp16 (half the bytes; they are merged in fp32).
+
+    Args:
+        tuned_dir: A reader folder trained from the accurate base (e.g. `--recipe cpu`'s output).
+        out: The adapter folder to write.
+        rank: Adapter rank (see `adapters_from_change`).
+        base_dir: The base it was trained from; default the assembled all-mpnet-base-v2.
+    """
+    import torch
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    if base_dir is None:
+        from qa.accurate import base_model_dir
+
+        base_dir = base_model_dir()
+    base = AutoModelForQuestionAnswering.from_pretrained(base_dir, local_files_only=True, dtype=torch.float32)
+    tuned = AutoModelForQuestionAnswering.from_pretrained(tuned_dir, local_files_only=True, dtype=torch.float32)
+    model = adapters_from_change(base, tuned, rank)
+    model.peft_config["default"].base_model_name_or_path = Path(base_dir).name  # not this machine's cache path
+    for name, param in model.named_parameters():
+        if "lora_" in name:
+            param.data = param.data.half()
+    info = json.loads((Path(tuned_dir) / "training.json").read_text()) if (Path(tuned_dir) / "training.json").exists() else {}
+    info["adapters"] = {"from": "truncated SVD of each linear layer's change (qa.train.tuning.extract_adapters)", "rank": rank}
+    save_adapters(model, AutoTokenizer.from_pretrained(tuned_dir), Path(out), info)
+    size = (Path(out) / "adapter_model.safetensors").stat().st_size
+    log(f"rank-{rank} adapters written to {out} ({size / 1e6:.1f} MB)")
+    return Path(out)
