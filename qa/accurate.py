@@ -18,6 +18,7 @@ import hashlib
 import io
 import os
 import shutil
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -194,7 +195,9 @@ def load_adapted_model(folder: Path, dtype: Any, cache_dir: str | Path | None = 
     base = base_model_dir(cache_dir)
     tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
     model = AutoModelForQuestionAnswering.from_pretrained(base, local_files_only=True, dtype=dtype)
-    merged = PeftModel.from_pretrained(model, folder, is_trainable=False).merge_and_unload()
+    with warnings.catch_warnings():  # peft asks transformers a deprecated question; not the user's concern
+        warnings.filterwarnings("ignore", category=FutureWarning, message=".*is_gradient_checkpointing")
+        merged = PeftModel.from_pretrained(model, folder, is_trainable=False).merge_and_unload()
     return merged.to(dtype), tokenizer
 
 

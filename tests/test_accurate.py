@@ -335,8 +335,13 @@ def test_shipped_accurate_reader_answers_a_paragraph_and_the_seed_article(tmp_pa
     from tests.conftest import ROOT
 
     assert accurate.is_adapter_folder(accurate.ACCURATE_READER)  # trained adapters ship in the repository
+    import warnings
+
     folder, device = resolve_reader("accurate")
     reader = Reader(folder, device=device)
+    with warnings.catch_warnings():  # loading it prints nothing a user would have to read
+        warnings.simplefilter("error", FutureWarning)
+        reader.warm_up()
     spans = reader.read_many([("Who built the lighthouse?", [PARAGRAPH]),
                               ("When was the lamp converted to electricity?", [PARAGRAPH])])
     assert "Agnes Morrow" in spans[0][0].text
