@@ -68,6 +68,9 @@ class TrainConfig:
             cut to its limit: a continued run prefers questions the earlier run did not see.
         unanswerable_repeat: Copies of each real unanswerable question (they are few).
         unanswerable_limit: Real unanswerable questions to take in all (sampled; None = all).
+        unanswerable_caps: File stem to the number of its real unanswerable questions to take
+            (sampled, before `unanswerable_limit`): a large file (SQuAD 2.0 train's 41k) is drawn
+            from while the small ones are taken whole.
     """
 
     data_dir: Path
@@ -100,6 +103,7 @@ class TrainConfig:
     avoid_ids_file: str | None = None
     unanswerable_repeat: int = 1
     unanswerable_limit: int | None = None
+    unanswerable_caps: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.windows  # noqa: B018 - the reader's checks of precision and window lengths
@@ -141,7 +145,11 @@ def build_features(cfg: TrainConfig, tokenizer: Any, log: Any = print) -> tuple[
         examples = random.Random(cfg.seed).sample(examples, cfg.max_examples)
     negatives = make_unanswerable(examples, cfg.unanswerable_ratio, cfg.seed, edit_share=cfg.question_edit_share)
     real = [p for p in paths if p.stem in cfg.unanswerable_files]
-    real_negatives = load_unanswerable_examples(real, cfg.first_half_files)
+    real_negatives = []
+    for path in real:
+        found = load_unanswerable_examples([path], cfg.first_half_files)
+        cap = cfg.unanswerable_caps.get(path.stem)
+        real_negatives += random.Random(cfg.seed).sample(found, cap) if cap is not None and cap < len(found) else found
     if cfg.unanswerable_limit is not None and cfg.unanswerable_limit < len(real_negatives):
         real_negatives = random.Random(cfg.seed).sample(real_negatives, cfg.unanswerable_limit)
     real_negatives = real_negatives * cfg.unanswerable_repeat
@@ -418,6 +426,8 @@ def _config_key(cfg: TrainConfig) -> dict[str, Any]:
     if cfg.tune == "full":  # so checkpoints of runs from before these settings still resume
         for name in ("tune", "lora_rank", "top_layers"):
             key.pop(name)
+    if not cfg.unanswerable_caps:
+        key.pop("unanswerable_caps")
     return json.loads(json.dumps(key, default=str))
 
 
