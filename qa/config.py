@@ -7,12 +7,10 @@ import os
 from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
+from qa.errors import SettingsError
 from qa.read import ReaderSettings
+from qa.readers import check_reader_setting
 from qa.store.base import APPROXIMATE_ABOVE
-
-
-class SettingsError(ValueError):
-    """A setting has an unknown name or a bad value."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +95,7 @@ class Settings:
             self.reader_settings()  # the reader's own checks, named by their setting
         except ValueError as err:
             raise SettingsError(f"reader_{err}") from None
-        _check_reader(self.reader, self.reader_path)
+        check_reader_setting(self.reader, self.reader_path)
         if self.auth and ":" not in self.auth:
             raise SettingsError('auth must look like "user:password"')
 
@@ -115,16 +113,6 @@ class Settings:
         return dataclasses.replace(self, **{k: _coerce(k, v) for k, v in changes.items()})
 
 
-READER_NAMES = ("fast", "accurate", "auto")
-
-
-def _check_reader(reader: str, reader_path: str) -> None:
-    if reader not in READER_NAMES and not os.path.isdir(os.path.expanduser(reader)):
-        raise SettingsError(
-            f"reader: no reader model in {reader!r}; use fast, accurate, auto or the folder of a question-answering model"
-        )
-    if reader_path and reader != "fast":
-        raise SettingsError(f"set reader ({reader!r}) or reader_path ({reader_path!r}), not both")
 
 
 def _field_types() -> dict[str, Any]:

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from qa.errors import IngestError
 from qa.text import first_line_title
 from qa.types import Document, content_id
 
@@ -19,10 +20,6 @@ log = logging.getLogger("qa")
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-
-
-class IngestError(ValueError):
-    """A file that cannot become a document."""
 
 
 def load_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, name: str | None = None) -> Document:

@@ -3,11 +3,14 @@ passages stream into the store in batches.
 
     files -> Ray Data map_batches over an actor pool (each actor loads the embedder once):
              read (qa.ingest) -> chunk (qa.chunk, the embedder's word pieces) -> embed
-          -> iter_batches on this process -> store.upsert + save every `save_every` passages
+          -> iter_batches on this process -> whole documents (`qa.indexer.Prepared`)
+          -> `Indexer.write_prepared`: the same writer as `qa index` without Ray
 
-No more than a few batches of vectors are held here at a time. A document is written together
-with all its passages, and documents already in the store are skipped, so an interrupted ingest
-is finished by running it again. Workers read the files by path: on a cluster of several
+Ray only produces; what is new, what replaces an older version of a file, batching and saving
+are the indexer's, so the two paths index the same files the same way. No more than a few
+batches of vectors are held here at a time. A document is written together with all its
+passages, and documents already in the store are skipped, so an interrupted ingest is finished
+by running it again. Workers read the files by path: on a cluster of several
 machines the files must be at the same path on each (a shared file system).
 
 Ray started here binds to 127.0.0.1, runs no dashboard and sends no usage statistics.
@@ -18,12 +21,12 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from qa.chatbot import IndexReport, Progress
 from qa.config import Settings
+from qa.errors import QAError
+from qa.indexer import IndexReport, Prepared, Progress
 from qa.types import Chunk, Document
 
 log = logging.getLogger("qa")
@@ -77,19 +80,23 @@ def index_with_ray(
         return report
     s = bot.settings
     factory = embedder_factory or functools.partial(_default_embedder, s.embedder_path or None)
-    started = _connect_ray(address, workers)
+    started = connect_ray(address, workers)
     try:
-        with bot.updating() as store:  # questions switch to the new passages once all are written
-            writer = _StoreWriter(store, report, write_batch, save_every)
+        with bot.indexer.updating() as store:  # questions switch to the new passages once all are written
             options = {
                 "factory": factory, "chunk_tokens": s.chunk_tokens, "chunk_overlap": s.chunk_overlap,
                 "known": frozenset(store.documents), "max_bytes": s.max_upload_mb * 1024 * 1024,
             }
-            for batch in _pipeline(files, options, workers, batch_size):
-                writer.add(batch)
-                if progress:
-                    progress(f"indexed {writer.files_done}/{len(files)} files", writer.files_done / len(files))
-            writer.finish()
+            documents = _Assembler(report)
+
+            def produced() -> Iterator[Prepared]:
+                for batch in _pipeline(files, options, workers, batch_size):
+                    yield from documents.add(batch)
+                    if progress:
+                        progress(f"indexed {documents.files_done}/{len(files)} files", documents.files_done / len(files))
+                documents.finish()
+
+            bot.indexer.write_prepared(store, produced(), report, write_batch, save_every)
     finally:
         if started:
             import ray
@@ -120,7 +127,7 @@ def _pipeline(files: list[str], options: dict[str, Any], workers: int, batch_siz
     return ds.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=2)
 
 
-def _connect_ray(address: str | None, workers: int) -> bool:
+def connect_ray(address: str | None, workers: int) -> bool:
     """Connect to Ray, starting a local one on 127.0.0.1 if needed; True if started here.
 
     A local Ray, or a cluster at a loopback address, is bound to 127.0.0.1: on Linux Ray would
@@ -136,16 +143,25 @@ def _connect_ray(address: str | None, workers: int) -> bool:
 
     if ray.is_initialized():
         return False
-    quiet = {"logging_level": logging.WARNING, "log_to_driver": False}
-    if address and address.rsplit(":", 1)[0] not in ("127.0.0.1", "localhost"):
-        ray.init(address=address, **quiet)
-        return True
-    previous, ray_constants.ENABLE_RAY_CLUSTER = ray_constants.ENABLE_RAY_CLUSTER, False
+    quiet: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
+    previous = ray_constants.ENABLE_RAY_CLUSTER
     try:
+        if address and address.rsplit(":", 1)[0] not in ("127.0.0.1", "localhost"):
+            ray.init(address=address, **quiet)
+            return True
+        ray_constants.ENABLE_RAY_CLUSTER = False
         if address:
             ray.init(address=address, _node_ip_address="127.0.0.1", **quiet)
         else:
-            ray.init(num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1", **quiet)
+            # "local": a new Ray of our own, even when another one runs on this machine (joining it
+            # would refuse num_cpus).
+            ray.init(address="local", num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1", **quiet)
+    except QAError:
+        raise
+    except Exception as err:  # noqa: BLE001 - Ray's own errors: said in words, not as a traceback
+        where = f"the Ray cluster at {address}" if address else "a local Ray"
+        raise QAError(f"indexing with Ray could not start {where} ({str(err).splitlines()[0] if str(err) else type(err).__name__}); "
+                      "index without --ray, or check the cluster") from None
     finally:
         ray_constants.ENABLE_RAY_CLUSTER = previous
     return True
@@ -212,18 +228,16 @@ class _Rows:
         return out
 
 
-class _StoreWriter:
-    """Collects each document's passages as they arrive; writes complete documents in batches."""
+class _Assembler:
+    """Collects each document's passages as the workers' rows arrive; yields whole documents."""
 
-    def __init__(self, store: Any, report: IndexReport, write_batch: int, save_every: int) -> None:
-        self.store, self.report = store, report
-        self.write_batch, self.save_every = write_batch, save_every
+    def __init__(self, report: IndexReport) -> None:
+        self.report = report
         self.owner: dict[str, str] = {}  # doc id -> the file whose rows are used (duplicates are skipped)
         self.pending: dict[str, dict[str, Any]] = {}
-        self.ready: list[dict[str, Any]] = []
-        self.ready_passages = self.unsaved = self.files_done = 0
+        self.files_done = 0
 
-    def add(self, batch: dict[str, Any]) -> None:
+    def add(self, batch: dict[str, Any]) -> Iterator[Prepared]:
         for i, kind in enumerate(batch["kind"]):
             if kind == "problem":
                 self.report.problems.append(str(batch["text"][i]))
@@ -232,17 +246,19 @@ class _StoreWriter:
                 self.report.unchanged.append(str(batch["source"][i]))
                 self.files_done += 1
             else:
-                self._add_row(kind, batch, i)
-        if self.ready_passages >= self.write_batch:
-            self._write()
+                done = self._add_row(kind, batch, i)
+                if done is not None:
+                    yield done
 
-    def _add_row(self, kind: str, batch: dict[str, Any], i: int) -> None:
+    def _add_row(self, kind: str, batch: dict[str, Any], i: int) -> Prepared | None:
+        import numpy as np
+
         doc_id, file = str(batch["doc_id"][i]), str(batch["file"][i])
         if self.owner.setdefault(doc_id, file) != file:  # the same content in another file
             if kind == "document":
                 self.report.unchanged.append(str(batch["source"][i]))
                 self.files_done += 1
-            return
+            return None
         entry = self.pending.setdefault(doc_id, {"doc": None, "parts": -1, "chunks": [], "vectors": []})
         if kind == "chunk":
             entry["chunks"].append(Chunk(str(batch["chunk_id"][i]), doc_id, str(batch["source"][i]),
@@ -252,38 +268,13 @@ class _StoreWriter:
             entry["doc"] = Document(doc_id, str(batch["source"][i]), str(batch["text"][i]), str(batch["title"][i]))
             entry["parts"] = int(batch["parts"][i])
             self.files_done += 1
-        if entry["doc"] is not None and len(entry["chunks"]) == entry["parts"]:
-            self.ready.append(self.pending.pop(doc_id))
-            self.ready_passages += entry["parts"]
-
-    def _write(self) -> None:
-        import numpy as np
-
-        if not self.ready:
-            return
-        docs = [e["doc"] for e in self.ready]
-        chunks = [c for e in self.ready for c in e["chunks"]]
-        dim = int(self.store.build_info["dimension"])
-        vectors = np.array([v for e in self.ready for v in e["vectors"]], dtype=np.float32).reshape(-1, dim)
-        self.store.upsert(docs, chunks, vectors)
-        self.report.added.extend(d.source for d in docs)
-        self.report.passages += len(chunks)
-        self.unsaved += len(chunks)
-        self.ready, self.ready_passages = [], 0
-        if self.unsaved >= self.save_every:
-            self._save()
-
-    def _save(self) -> None:
-        t0 = time.perf_counter()
-        self.store.save()
-        log.info("saved %d passages in %.1f s", self.unsaved, time.perf_counter() - t0)
-        self.unsaved = 0
+        if entry["doc"] is None or len(entry["chunks"]) != entry["parts"]:
+            return None
+        del self.pending[doc_id]
+        return Prepared(entry["doc"], entry["chunks"], np.array(entry["vectors"], dtype=np.float32))
 
     def finish(self) -> None:
-        """Write and save what is left; a document still missing passages is a bug, reported."""
-        self._write()
+        """A document still missing passages is a bug: reported, never written half."""
         for entry in self.pending.values():
             name = entry["doc"].source if entry["doc"] else "a document"
             self.report.problems.append(f"{name}: not all its passages came back from the workers; index it again")
-        if self.unsaved:
-            self._save()

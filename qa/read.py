@@ -21,12 +21,29 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
+from qa.errors import ReaderLoadError
 from qa.types import Span
 
 SHIPPED_READER = Path(__file__).parent / "models" / "reader"
+
+
+class SpanReader(Protocol):
+    """What the chatbot and the evaluation use of a reader (`Reader`, or a test's own)."""
+
+    model_path: Path  # the model folder; its calibration.json is the reader's calibration
+
+    def warm_up(self) -> None:
+        """Load the model now (it loads on first use otherwise)."""
+
+    def read(self, question: str, passages: Sequence[str]) -> list[Span]:
+        """Candidate spans in `passages`, best score first."""
+
+    def read_many(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[list[Span]]:
+        """`read` for several questions at once."""
 
 
 @dataclass(frozen=True)
@@ -64,14 +81,23 @@ class ReaderSettings:
             )
 
 
-PRECISIONS = ("auto", "bf16", "fp32")
+class Precision(str, Enum):
+    """The number formats a model can run in; AUTO picks bf16 where the processor has bf16 units."""
+
+    AUTO = "auto"
+    BF16 = "bf16"
+    FP32 = "fp32"
+
+
+PRECISIONS = tuple(p.value for p in Precision)
 
 
 def check_precision(precision: str, name: str = "precision") -> str:
-    """`precision` when it is one of PRECISIONS; a ValueError naming it otherwise."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"{name} must be auto, bf16 or fp32, not {precision!r}")
-    return precision
+    """`precision` when it is one of `Precision`; a ValueError naming it and the allowed values otherwise."""
+    try:
+        return Precision(precision).value
+    except ValueError:
+        raise ValueError(f"{name} must be {', '.join(PRECISIONS[:-1])} or {PRECISIONS[-1]}, not {precision!r}") from None
 
 
 def use_bf16(precision: str, device: str = "cpu") -> bool:
@@ -115,10 +141,6 @@ def bf16_is_fast(device: str = "cpu") -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
-class ReaderLoadError(RuntimeError):
-    """The reader model folder is missing or not a question-answering model."""
-
-
 class Reader:
     """Extractive QA reader. Cheap to build; the model loads on first use (or `warm_up`).
 
@@ -127,6 +149,9 @@ class Reader:
         settings: Decoding settings.
         device: "cpu" or "cuda".
         threads: Torch threads to use (None = leave torch's default).
+        loader: Loads (model, tokenizer) in a torch dtype, for a model that is not a plain
+            checkpoint folder (`qa.readers.model_loader`: adapters merged into a base); None =
+            load `model_path` as a Hugging Face checkpoint.
     """
 
     def __init__(
@@ -135,8 +160,10 @@ class Reader:
         settings: ReaderSettings | None = None,
         device: str = "cpu",
         threads: int | None = None,
+        loader: Callable[[Any], tuple[Any, Any]] | None = None,
     ) -> None:
         self.model_path = Path(model_path) if model_path else SHIPPED_READER
+        self.loader = loader
         self.settings = settings or ReaderSettings()
         self.device = device
         self.threads = threads
@@ -150,12 +177,7 @@ class Reader:
         with self._lock:
             if self._model is not None:
                 return
-            if _is_untrained_accurate(self.model_path):
-                from qa.accurate import no_trained_reader_message
-
-                raise ReaderLoadError(no_trained_reader_message(self.model_path))
-            adapters = (self.model_path / "adapter_config.json").is_file()
-            if not adapters and not (self.model_path / "config.json").exists():
+            if self.loader is None and not (self.model_path / "config.json").exists():
                 raise ReaderLoadError(
                     f"no reader model in {self.model_path}: expected a Hugging Face question-answering "
                     "checkpoint folder (config.json, weights, tokenizer files)"
@@ -172,10 +194,8 @@ class Reader:
             self.dtype = "bf16" if bf16 else "fp32"
             dtype = torch.bfloat16 if bf16 else torch.float32
             try:
-                if adapters:  # LoRA adapters over the accurate base, merged on loading
-                    from qa.accurate import load_adapted_model
-
-                    model, tokenizer = load_adapted_model(self.model_path, dtype)
+                if self.loader is not None:
+                    model, tokenizer = self.loader(dtype)
                 else:
                     tokenizer = AutoTokenizer.from_pretrained(self.model_path, local_files_only=True)
                     model = AutoModelForQuestionAnswering.from_pretrained(
@@ -301,13 +321,6 @@ class Reader:
             if text.strip():
                 spans.append(Span(w.passage, char_start, char_end, text, value - null))
         return spans
-
-
-def _is_untrained_accurate(folder: Path) -> bool:
-    """The accurate reader's folder before trained adapters were put into it."""
-    from qa.accurate import ACCURATE_READER
-
-    return folder.resolve() == ACCURATE_READER.resolve() and not (folder / "adapter_config.json").is_file()
 
 
 @dataclass

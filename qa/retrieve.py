@@ -1,20 +1,21 @@
-"""Retrieval: dense (embedder + vector search) and BM25, fused with reciprocal rank fusion."""
+"""Retrieval: dense (embedder + vector search) and BM25, fused with reciprocal rank fusion.
+
+Fusion lives here, once; a store only searches (`qa.store.base.PassageStore`), or fuses natively
+when it can (`NativeHybridSearch`, Milvus).
+"""
 
 from __future__ import annotations
 
-from typing import Any, Hashable, Protocol, Sequence, TypeVar
+from typing import TYPE_CHECKING, Hashable, Sequence, TypeVar
 
+from qa.store.base import NativeHybridSearch
 from qa.types import Chunk, Hit
 
+if TYPE_CHECKING:
+    from qa.embed import EmbeddingModel
+    from qa.store.base import PassageStore
+
 T = TypeVar("T", bound=Hashable)
-
-
-class PassageStore(Protocol):
-    """What retrieval needs from a store of passages (FAISS files, Milvus, ...)."""
-
-    def hybrid_search(self, query: str, vector: Any, k: int, candidates: int, rrf_k: int) -> list[Hit]: ...
-
-    def count(self) -> int: ...
 
 
 def fuse_searches(dense: Sequence[tuple[Chunk, float]], keyword: Sequence[tuple[Chunk, float]], k: int, rrf_k: int) -> list[Hit]:
@@ -53,7 +54,7 @@ class Retriever:
         rrf_k: The RRF constant.
     """
 
-    def __init__(self, store: PassageStore, embedder: Any, candidates: int = 20, rrf_k: int = 60) -> None:
+    def __init__(self, store: PassageStore, embedder: EmbeddingModel, candidates: int = 20, rrf_k: int = 60) -> None:
         if candidates <= 0:
             raise ValueError(f"candidates must be greater than 0, not {candidates}")
         self.store = store
@@ -68,4 +69,8 @@ class Retriever:
         if not question.strip() or self.store.count() == 0:
             return []
         vector = self.embedder.embed([question])[0]
-        return self.store.hybrid_search(question, vector, top_k, self.candidates, self.rrf_k)
+        if isinstance(self.store, NativeHybridSearch):
+            return self.store.hybrid_search(question, vector, top_k, self.candidates, self.rrf_k)
+        dense = self.store.dense_search(vector, self.candidates)
+        keyword = self.store.keyword_search(question, self.candidates)
+        return fuse_searches(dense, keyword, top_k, self.rrf_k)

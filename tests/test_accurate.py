@@ -10,7 +10,9 @@ from importlib import metadata
 import pytest
 
 from qa import accurate
-from qa.accurate import AccurateReaderUnavailable, resolve_reader, unpack_base
+from qa import readers
+from qa.accurate import AccurateReaderUnavailable, unpack_base
+from qa.readers import reader_for, resolve_reader
 from qa.config import Settings, SettingsError, load_settings
 from qa.read import Reader, ReaderLoadError
 
@@ -80,10 +82,9 @@ def test_missing_peft_says_how_to_install(monkeypatch, tmp_path):
 
 def test_untrained_accurate_reader_is_a_clear_message(monkeypatch, tmp_path):
     (tmp_path / "README.md").write_text("model card only: no adapters yet")
-    monkeypatch.setattr(accurate, "ACCURATE_READER", tmp_path)
-    folder, _ = resolve_reader("accurate")
+    monkeypatch.setattr(readers, "ACCURATE_READER", tmp_path)
     with pytest.raises(ReaderLoadError, match="no trained accurate reader is installed.*--reader fast"):
-        Reader(folder).warm_up()
+        reader_for("accurate").warm_up()
 
 
 @pytest.mark.parametrize("name", ["fast", "accurate", "auto"])
@@ -99,24 +100,34 @@ def test_reader_setting_takes_a_folder_and_refuses_anything_else(tmp_path):
         Settings(reader="accurate", reader_path=str(tmp_path))
 
 
+def _where(choice):
+    return choice.folder, choice.device
+
+
 def test_resolve_reader(monkeypatch, tmp_path):
-    monkeypatch.setattr(accurate, "_cuda", lambda: False)
-    assert resolve_reader("fast") == (None, "cpu")
-    assert resolve_reader("accurate") == (accurate.ACCURATE_READER, "cpu")
-    assert resolve_reader("fast", str(tmp_path)) == (tmp_path, "cpu")
-    assert resolve_reader(str(tmp_path)) == (tmp_path, "cpu")
+    from qa.read import SHIPPED_READER
+
+    monkeypatch.setattr(readers, "_cuda", lambda: False)
+    assert _where(resolve_reader("fast")) == (SHIPPED_READER, "cpu")
+    assert _where(resolve_reader("accurate")) == (accurate.ACCURATE_READER, "cpu")
+    assert _where(resolve_reader("fast", str(tmp_path))) == (tmp_path, "cpu")
+    assert _where(resolve_reader(str(tmp_path))) == (tmp_path, "cpu")
+    assert not resolve_reader(str(tmp_path)).adapters
     (tmp_path / "adapter_config.json").write_text("{}")
-    monkeypatch.setattr(accurate, "ACCURATE_READER", tmp_path)
-    assert resolve_reader("auto") == (None, "cpu")  # no GPU: the fast reader
-    monkeypatch.setattr(accurate, "_cuda", lambda: True)
-    assert resolve_reader("auto") == (tmp_path, "cuda")
-    assert resolve_reader("accurate") == (tmp_path, "cuda")
+    assert resolve_reader(str(tmp_path)).adapters
+    monkeypatch.setattr(readers, "ACCURATE_READER", tmp_path)
+    assert _where(resolve_reader("auto")) == (SHIPPED_READER, "cpu")  # no GPU: the fast reader
+    monkeypatch.setattr(readers, "_cuda", lambda: True)
+    assert _where(resolve_reader("auto")) == (tmp_path, "cuda")
+    assert _where(resolve_reader("accurate")) == (tmp_path, "cuda")
 
 
 def test_auto_without_trained_accurate_reader_is_fast(monkeypatch, tmp_path):
-    monkeypatch.setattr(accurate, "_cuda", lambda: True)
-    monkeypatch.setattr(accurate, "ACCURATE_READER", tmp_path)  # no adapters in it
-    assert resolve_reader("auto") == (None, "cpu")
+    from qa.read import SHIPPED_READER
+
+    monkeypatch.setattr(readers, "_cuda", lambda: True)
+    monkeypatch.setattr(readers, "ACCURATE_READER", tmp_path)  # no adapters in it
+    assert _where(resolve_reader("auto")) == (SHIPPED_READER, "cpu")
 
 
 # --- LoRA adapters on a tiny MPNet built from a config (no download) ---------------------------
@@ -337,8 +348,7 @@ def test_shipped_accurate_reader_answers_a_paragraph_and_the_seed_article(tmp_pa
     assert accurate.is_adapter_folder(accurate.ACCURATE_READER)  # trained adapters ship in the repository
     import warnings
 
-    folder, device = resolve_reader("accurate")
-    reader = Reader(folder, device=device)
+    reader = reader_for("accurate")
     with warnings.catch_warnings():  # loading it prints nothing a user would have to read
         warnings.simplefilter("error", FutureWarning)
         reader.warm_up()

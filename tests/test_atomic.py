@@ -195,7 +195,8 @@ def test_a_save_says_what_it_wrote(tmp_path):
     store = fill(FaissStore(folder, INFO), make_docs())
     names = []
     for _ in range(3):
-        written = store.save()
+        store.save()
+        written = folder / store.generation
         current = json.loads((folder / "CURRENT").read_text())
         assert current == {"generation": written.name} and written.parent == folder
         assert store.generation == written.name and not store.is_stale()

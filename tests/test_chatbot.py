@@ -133,7 +133,7 @@ def test_concurrent_uploads_and_questions_lose_nothing(bot, tmp_path):
     assert errors == []
     names = {d.source for d in bot.documents()}
     assert {f.name for f in files} <= names
-    reloaded = FaissStore.load(tmp_path / "index", bot.build_info())
+    reloaded = FaissStore.load(tmp_path / "index", bot.indexer.build_info())
     assert {f.name for f in files} <= {d.source for d in reloaded.documents.values()}
 
 
@@ -153,5 +153,5 @@ def test_two_processes_share_one_index_folder(bot, tmp_path):
     """)
     procs = [subprocess.Popen([sys.executable, "-c", code, str(write(tmp_path, f"p{i}.txt", f"Process {i} wrote this."))], cwd=ROOT) for i in range(3)]
     assert all(p.wait(timeout=120) == 0 for p in procs)
-    reloaded = FaissStore.load(tmp_path / "index", bot.build_info())
+    reloaded = FaissStore.load(tmp_path / "index", bot.indexer.build_info())
     assert {"p0.txt", "p1.txt", "p2.txt"} <= {d.source for d in reloaded.documents.values()}

@@ -38,7 +38,7 @@ def test_ray_ingest_matches_the_plain_path_and_reruns_add_nothing(tmp_path, clus
     assert report.passages == expected.passages == bot.store.count() == plain.store.count()
     assert bot.store.documents == plain.store.documents
 
-    store = FaissStore.load(bot.settings.index_dir, bot.build_info())  # what was saved
+    store = FaissStore.load(bot.settings.index_dir, bot.indexer.build_info())  # what was saved
     ray_vectors = {c.id: v for c, v in zip(store.chunks, store._vectors)}
     plain_vectors = {c.id: v for c, v in zip(plain.store.chunks, plain.store._vectors)}
     assert set(store.chunks) == set(plain.store.chunks)
@@ -49,3 +49,23 @@ def test_ray_ingest_matches_the_plain_path_and_reruns_add_nothing(tmp_path, clus
     assert again.added == [] and again.passages == 0
     assert sorted(again.unchanged) == sorted([*expected.added, "doc0.txt"])
     assert bot.store.count() == report.passages
+
+
+@pytest.mark.slow
+def test_a_re_edited_file_indexed_with_ray_replaces_its_older_version_as_without_it(tmp_path, cluster_address):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    note = folder / "note.txt"
+    note.write_text("The lighthouse keeper was named Agnes Morrow. She lit the lamp in 1871.")
+    plain, bot = hash_bot(tmp_path, "plain"), hash_bot(tmp_path, "ray")
+    plain.add_paths([folder])
+    index_with_ray(bot, [folder], workers=2, address=cluster_address, embedder_factory=HashEmbedder)
+    note.write_text("The lighthouse keeper was named Thomas Reed. He lit the lamp in 1902.")
+    expected = plain.add_paths([folder])
+    report = index_with_ray(bot, [folder], workers=2, address=cluster_address, embedder_factory=HashEmbedder)
+
+    assert report.updated == expected.updated == ["note.txt"] and report.added == expected.added == []
+    assert [d.text for d in bot.documents()] == [d.text for d in plain.documents()] == [note.read_text()]
+    assert set(bot.store.chunks) == set(plain.store.chunks)
+    saved = FaissStore.load(bot.settings.index_dir, bot.indexer.build_info())
+    assert [d.source for d in saved.documents.values()] == ["note.txt"] and "Agnes" not in " ".join(c.text for c in saved.chunks)

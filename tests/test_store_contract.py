@@ -5,6 +5,8 @@ import uuid
 
 import pytest
 
+from qa.retrieve import Retriever
+
 from qa.config import Settings
 from qa.store.base import IndexMismatchError
 from qa.store import open_store
@@ -109,13 +111,27 @@ def test_hybrid_fuses_dense_and_keyword_lists(stores):
     only_dense, only_keyword = set(dense) - set(keyword), set(keyword) - set(dense)
     assert dense[0] == volcano.id and volcano.id in keyword and only_dense and only_keyword  # the data is right
 
-    hits = store.hybrid_search("museum tickets volcano", vector, k=4, candidates=2, rrf_k=60)
+    # Fusion is the retriever's (a store with native hybrid search, Milvus, fuses the same way).
+    retriever = Retriever(store, _FixedEmbedder(vector), candidates=2, rrf_k=60)
+    hits = retriever.retrieve("museum tickets volcano", 4)
     ids = [h.chunk.id for h in hits]
     assert ids[0] == volcano.id and hits[0].score == pytest.approx(1 / 61 + 1 / (61 + keyword.index(volcano.id)))
     assert set(ids) == set(dense) | set(keyword)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
-    assert len(store.hybrid_search("museum tickets volcano", vector, k=1, candidates=2, rrf_k=60)) == 1
-    assert [h.chunk.id for h in store.hybrid_search("the", vector, k=2, candidates=2, rrf_k=60)] == dense
+    assert len(retriever.retrieve("museum tickets volcano", 1)) == 1
+    assert [h.chunk.id for h in retriever.retrieve("the", 2)] == dense
+
+
+class _FixedEmbedder:
+    """Embeds every question as one given vector."""
+
+    def __init__(self, vector):
+        self.vector = vector
+
+    def embed(self, texts):
+        import numpy as np
+
+        return np.array([self.vector for _ in texts], dtype=np.float32)
 
 
 def test_upsert_of_the_same_document_replaces_it(stores):

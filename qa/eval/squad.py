@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from qa.errors import DataFormatError
 from qa.text import normalize_answer
 
 
-class SquadFormatError(ValueError):
-    """A file is not in the SQuAD v1.1/v2.0 JSON format."""
+SquadFormatError = DataFormatError  # the name this module has always raised
 
 
 @dataclass(frozen=True)

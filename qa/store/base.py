@@ -10,8 +10,9 @@ import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, ContextManager, Iterable, Protocol, Sequence
+from typing import Any, ContextManager, Iterable, Protocol, Sequence, runtime_checkable
 
+from qa.errors import StoreError
 from qa.types import Chunk, Document, Hit
 
 # Exact search up to this many passages, approximate above. Exact search grows linearly: ~15 ms
@@ -29,10 +30,6 @@ STOPWORDS = frozenset(
     "is are was were be been being have has had having do does did doing i me my we our you your he him "
     "his she her it its they them their what which who whom this that these those am can will just should".split()
 )
-
-
-class StoreError(RuntimeError):
-    """Base of the errors of a passage store."""
 
 
 class IndexCorruptError(StoreError):
@@ -95,7 +92,10 @@ class Salvage:
 
 
 class PassageStore(Protocol):
-    """Everything the chatbot, the CLI and the evaluation use of a store (FAISS, Milvus, ...).
+    """Everything qa uses of a store (FAISS, Milvus, ...): storage and search, nothing more.
+
+    Fusing dense and keyword results is the retriever's job (`qa.retrieve.Retriever`); a store
+    that can fuse them itself may also meet `NativeHybridSearch`.
 
     Documents are the source of truth: passages, vectors and keyword indexes are derived from
     them, so a store can always be rebuilt from `salvage` of its location (see `qa.store`).
@@ -125,7 +125,12 @@ class PassageStore(Protocol):
         """Make the changes durable. Raises StoreError (e.g. a read-only folder)."""
 
     def is_stale(self) -> bool:
-        """True when another process saved a newer version than the one held here."""
+        """True when another process saved a newer version than the one held here (a question;
+        it changes nothing)."""
+
+    def refresh(self) -> "PassageStore":
+        """This store when it is the newest saved version, else the newer one (this one is left
+        as it was, so questions reading it are not disturbed)."""
 
     def lock(self) -> ContextManager[None]:
         """Serialise writers, in this process or others sharing the store."""
@@ -136,11 +141,17 @@ class PassageStore(Protocol):
     def keyword_search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
         """The k passages of highest BM25 score sharing a word with the query."""
 
-    def hybrid_search(self, query: str, vector: Any, k: int, candidates: int, rrf_k: int) -> list[Hit]:
-        """Dense and keyword candidates fused by reciprocal rank fusion; the top k."""
-
     def close(self) -> None:
         """Release connections and files."""
+
+
+@runtime_checkable
+class NativeHybridSearch(Protocol):
+    """An optional capability: a store that fuses dense and keyword results itself (Milvus does,
+    server-side), with the same reciprocal rank fusion as `qa.retrieve.fuse_searches`."""
+
+    def hybrid_search(self, query: str, vector: Any, k: int, candidates: int, rrf_k: int) -> list[Hit]:
+        """Dense and keyword candidates fused by reciprocal rank fusion; the top k."""
 
 
 def io_problem(err: OSError, what: str) -> StoreError:

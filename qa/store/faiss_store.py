@@ -34,7 +34,7 @@ from qa.store.base import (
 from qa.store.faiss_files import (
     _current, _damaged_files, _from_older, _fsync, _generations, _manifest_documents, _read_jsonl, _readable_rows, _sha256, _write_jsonl,
 )
-from qa.types import Chunk, Document, Hit
+from qa.types import Chunk, Document
 
 FORMAT = 1
 log = logging.getLogger("qa")
@@ -170,14 +170,14 @@ class FaissStore:
                 problems.append(f"could not recover {wanted[doc_id]}: its text is not readable anywhere; add the file again")
         return Salvage([found[d] for d in wanted if d in found], f"{newest.name} of {path}", problems)
 
-    def save(self) -> Path:
-        """Write a new generation and switch CURRENT to it atomically; returns its folder.
+    def save(self) -> None:
+        """Write a new generation and switch CURRENT to it atomically.
 
         Raises:
             StoreError: The folder cannot be written (read-only, permissions, disk full).
         """
         try:
-            return self._save()
+            self._save()
         except OSError as err:
             raise io_problem(err, f"save the index in {self.path}") from None
 
@@ -217,6 +217,10 @@ class FaissStore:
         """True when another process saved a newer generation than the one held here."""
         current = _current(self.path)
         return current is not None and current != self.generation
+
+    def refresh(self) -> "FaissStore":
+        """This store, or the newer generation another process saved since it was loaded."""
+        return FaissStore.load(self.path, self.build_info, self.approximate_above) if self.is_stale() else self
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
@@ -309,12 +313,6 @@ class FaissStore:
         if not self.chunks or not keyword_tokens(query) or k <= 0:
             return []
         return bm25_search(self._bm25_index(), self.chunks, query, k)
-
-    def hybrid_search(self, query: str, vector: Any, k: int, candidates: int = 20, rrf_k: int = 60) -> list[Hit]:
-        """Dense and BM25 candidates fused by reciprocal rank fusion; the top k."""
-        from qa.retrieve import fuse_searches
-
-        return fuse_searches(self.dense_search(vector, candidates), self.keyword_search(query, candidates), k, rrf_k)
 
     def close(self) -> None:
         """Nothing to release: the files are only open while loading or saving."""

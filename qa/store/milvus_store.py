@@ -21,12 +21,14 @@ a time. A server (`http://HOST:19530`) serves many; set MILVUS_TOKEN for one tha
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
+import re
 import time
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from qa.store.base import (
     DocumentArchive, IVF_NPROBE, IndexCorruptError, IndexMismatchError, Salvage, StoreError, StoreMissingError, bm25_index, bm25_search,
@@ -327,19 +329,40 @@ class MilvusStore:
         self.revision, self.is_new = revision, False
 
     def is_stale(self) -> bool:
-        """Always False: a Milvus store follows other processes' saves itself. When the stored
-        revision changed, the document listing is reloaded and the keyword index (when kept
-        here) rebuilt on the next search."""
-        stored = self._stored_revision()
-        if stored != self.revision:
-            self.documents = {d.id: d for d in self._load_documents()}
-            self._count = self._bm25 = None
-            self.revision = stored
-        return False
+        """True when another process saved since this store's listing was read."""
+        return self._stored_revision() != self.revision
 
-    def lock(self) -> Any:
-        """Milvus orders concurrent writes itself (and Milvus Lite admits one process)."""
-        return contextlib.nullcontext()
+    def refresh(self) -> "MilvusStore":
+        """This store, or when another process saved since, a copy with the listing of that save
+        (the rows are shared: Milvus holds them); the keyword index kept here is rebuilt on the
+        next search."""
+        stored = self._stored_revision()
+        if stored == self.revision:
+            return self
+        new = self.copy()
+        with _quiet_milvus_logs():
+            new.documents = {d.id: d for d in self._load_documents()}
+        new._count = new._bm25 = None
+        new.revision = stored
+        return new
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Serialise writers on this machine (an flock on a file beside the Milvus Lite database,
+        or in the user's cache folder for a server), so that two processes' changes of the
+        document listing never interleave."""
+        path = _lock_file(self.address, self.collection)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(path, "a")
+        except OSError as err:
+            raise io_problem(err, f"lock the Milvus store {self.address}") from None
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _check_passage_count(self, rebuild: str) -> None:
         """The passage count of the last save against the rows there: a damaged file can make
@@ -470,6 +493,13 @@ def salvage_milvus(address: str, collection: str = "qa") -> Salvage:
 
 def _archive_folder(address: str, collection: str) -> Path:
     return Path(f"{address}.{collection}-documents")
+
+
+def _lock_file(address: str, collection: str) -> Path:
+    if address.endswith(".db"):
+        return Path(f"{address}.{collection}.lock")
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa" / "milvus-locks"
+    return root / (re.sub(r"[^A-Za-z0-9.-]+", "_", address) + f"-{collection}.lock")
 
 
 def _chunk_row(c: Chunk, vector: Any) -> dict[str, Any]:

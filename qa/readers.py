@@ -1,0 +1,138 @@
+"""Choosing a reader: the one place where "fast", "accurate", "auto" or a folder becomes a model.
+
+    resolve_reader(settings) -> ReaderChoice(folder, device, adapters)
+    build_reader(settings)   -> Reader, with its loader (plain checkpoint, or LoRA adapters merged
+                                into the accurate base), precision, device and threads
+    load_calibration(reader) -> the reader folder's calibration.json (or the default)
+
+`qa.read.Reader` decodes spans and knows nothing of where its model comes from; `qa.accurate`
+knows how the accurate base is assembled. Only this module knows both.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qa.accurate import ACCURATE_READER, is_adapter_folder
+from qa.errors import ReaderLoadError, SettingsError
+from qa.read import SHIPPED_READER, Reader, ReaderSettings
+
+if TYPE_CHECKING:
+    from qa.calibration import Calibration
+    from qa.config import Settings
+
+
+class ReaderKind(str, Enum):
+    """The readers a setting can name (besides a model folder)."""
+
+    FAST = "fast"  # the shipped MiniLM reader
+    ACCURATE = "accurate"  # the 12-layer MPNet reader (needs qa[accurate])
+    AUTO = "auto"  # accurate where a CUDA GPU is present and its adapters are installed, else fast
+
+    @classmethod
+    def parse(cls, value: str) -> "ReaderKind | None":
+        """The kind `value` names, or None when it names a folder."""
+        try:
+            return cls(value)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class ReaderChoice:
+    """Where a reader's model is and where it runs.
+
+    Attributes:
+        folder: The model folder (a Hugging Face QA checkpoint, or LoRA adapters for the accurate base).
+        device: "cpu" or "cuda".
+        adapters: Whether `folder` holds adapters to merge into the accurate base.
+    """
+
+    folder: Path
+    device: str
+    adapters: bool
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def resolve_reader(reader: str = "fast", reader_path: str = "") -> ReaderChoice:
+    """The reader folder and device that the `reader` setting names.
+
+    Args:
+        reader: "fast", "accurate", "auto" or a model folder (see qa.config.Settings).
+        reader_path: A model folder (the older setting); wins over the default "fast".
+    """
+    kind = ReaderKind.parse(reader) if not reader_path else ReaderKind.FAST
+    if kind is None or reader_path:
+        path = Path(reader_path or reader).expanduser()
+        adapters = is_adapter_folder(path)
+        return ReaderChoice(path, "cuda" if adapters and _cuda() else "cpu", adapters)
+    if kind is ReaderKind.ACCURATE:
+        return ReaderChoice(ACCURATE_READER, "cuda" if _cuda() else "cpu", is_adapter_folder(ACCURATE_READER))
+    if kind is ReaderKind.AUTO and is_adapter_folder(ACCURATE_READER) and _cuda():
+        return ReaderChoice(ACCURATE_READER, "cuda", True)
+    return ReaderChoice(SHIPPED_READER, "cpu", False)
+
+
+def build_reader(settings: Settings) -> Reader:
+    """The reader `settings` names, not loaded yet (it loads on first use)."""
+    choice = resolve_reader(settings.reader, settings.reader_path)
+    return Reader(choice.folder, settings.reader_settings(), device=choice.device,
+                  threads=settings.threads or None, loader=model_loader(choice))
+
+
+def reader_for(name: str | Path, settings: ReaderSettings | None = None, threads: int | None = None) -> Reader:
+    """The reader a name gives ("fast", "accurate", "auto" or a model folder, adapters or a
+    whole checkpoint), not loaded yet: what the offline tools use to read with any reader."""
+    choice = resolve_reader(str(name))
+    return Reader(choice.folder, settings, device=choice.device, threads=threads, loader=model_loader(choice))
+
+
+def model_loader(choice: ReaderChoice) -> Any:
+    """What loads the model of `choice`: None (a plain checkpoint, `Reader`'s own loading), or
+    a function of the dtype merging the folder's adapters into the accurate base."""
+    if choice.folder.resolve() == ACCURATE_READER.resolve() and not choice.adapters:
+        return functools.partial(_refuse, no_trained_reader_message(choice.folder))
+    if not choice.adapters:
+        return None
+    from qa.accurate import load_adapted_model
+
+    return functools.partial(load_adapted_model, choice.folder)
+
+
+def _refuse(message: str, dtype: Any) -> Any:
+    raise ReaderLoadError(message)
+
+
+def no_trained_reader_message(folder: Path) -> str:
+    return (
+        f"no trained accurate reader is installed (no adapters in {folder}); use the fast reader "
+        "(--reader fast) or train one: qa train-reader --base accurate --out DIR, then --reader DIR "
+        "(see qa/models/accurate/README.md)"
+    )
+
+
+def load_calibration(reader: Reader) -> Calibration:
+    """The confidence and threshold shipped with the reader (its folder's calibration.json)."""
+    from qa.calibration import Calibration
+
+    return Calibration.load(reader.model_path / "calibration.json")
+
+
+def check_reader_setting(reader: str, reader_path: str) -> None:
+    """Refuse a `reader` that is neither a kind nor a folder, or both settings at once."""
+    import os
+
+    if ReaderKind.parse(reader) is None and not os.path.isdir(os.path.expanduser(reader)):
+        kinds = ", ".join(k.value for k in ReaderKind)
+        raise SettingsError(f"reader: no reader model in {reader!r}; use {kinds} or the folder of a question-answering model")
+    if reader_path and reader != ReaderKind.FAST.value:
+        raise SettingsError(f"set reader ({reader!r}) or reader_path ({reader_path!r}), not both")
