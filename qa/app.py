@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from qa.errors import QAError
 from qa.render import escape, render_answer, render_documents
 
 log = logging.getLogger("qa.app")
@@ -99,6 +100,8 @@ def build_app(bot: Any, warmup: Warmup | None = None) -> Any:
             answer = bot.ask(message, history=turns)
             reply = render_answer(answer, message)
             turns = remember(turns, message, answer)
+        except QAError as err:  # a problem qa can put in words (a damaged index, a missing reader)
+            reply = escape(str(err))
         except Exception:  # the page must keep working whatever happens
             log.exception("question failed")
             reply = escape("Sorry, something went wrong while answering. Please try again or rephrase the question.")
@@ -118,6 +121,8 @@ def build_app(bot: Any, warmup: Warmup | None = None) -> Any:
             # Gradio keeps each upload under its own name, so the file name is the source shown.
             report = bot.add_paths(files or [], progress=lambda stage, frac: progress(frac, desc=stage))
             status = report.summary()
+        except QAError as err:
+            status = f"Indexing failed ({err}); the documents already indexed are unchanged."
         except Exception:
             log.exception("indexing failed")
             status = "Indexing failed; the documents already indexed are unchanged. Please try again."
@@ -132,6 +137,8 @@ def build_app(bot: Any, warmup: Warmup | None = None) -> Any:
         try:
             gone = bot.remove([name])
             status = f"Removed {', '.join(gone)}." if gone else f"{name} is not in the index (perhaps removed from another page or the command line); the list is now up to date."
+        except QAError as err:
+            status = f"Removing failed ({err}); nothing was changed."
         except Exception:
             log.exception("remove failed")
             status = "Removing failed; nothing was changed."
@@ -317,11 +324,10 @@ def main() -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from qa.chatbot import Chatbot
-    from qa.config import SettingsError, load_settings
-    from qa.store.base import StoreError
-    from qa.read import ReaderLoadError
+    from qa.config import load_settings
+    from qa.errors import QAError
 
     try:
         serve(Chatbot.load(load_settings().index_dir))
-    except (SettingsError, StoreError, ReaderLoadError, ValueError, OSError) as err:  # OSError: a busy port
+    except (QAError, OSError) as err:  # OSError: a busy port
         sys.exit(f"qa: {err}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+from qa.errors import SettingsError
 from qa.text import sentence_spans
 from qa.types import Chunk, Document, content_id
 
@@ -69,11 +70,11 @@ def chunk_document(
         The passages in document order; none for a document without text.
     """
     if max_tokens <= 0:
-        raise ValueError(f"max_tokens must be greater than 0, not {max_tokens}")
+        raise SettingsError(f"max_tokens must be greater than 0, not {max_tokens}")
     if not 0 <= overlap < max_tokens:
-        raise ValueError(f"overlap must be at least 0 and under max_tokens, not {overlap}")
+        raise SettingsError(f"overlap must be at least 0 and under max_tokens, not {overlap}")
     if max_chars <= 0:
-        raise ValueError(f"max_chars must be greater than 0, not {max_chars}")
+        raise SettingsError(f"max_chars must be greater than 0, not {max_chars}")
     units = _units(doc.text, count, max_tokens, max_chars)
     pieces: list[tuple[int, int]] = []
     i = 0

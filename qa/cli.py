@@ -5,30 +5,41 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from qa.config import SettingsError
+from qa.errors import QAError
+
+if TYPE_CHECKING:
+    from qa.chatbot import Chatbot
+    from qa.indexer import IndexReport
+    from qa.types import Answer
 
 
-class QAError(click.ClickException):
+class Problem(click.ClickException):
     """A problem the user can fix, printed without a traceback (exit status 1)."""
 
 
-def _bot(ctx: click.Context, **extra: Any) -> Any:
+class _Commands(click.Group):
+    """The `qa` group: every error qa raises for a person (`QAError`), and a file or port the
+    system refused (`OSError`), becomes its message and exit status 1, here and nowhere else."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (QAError, OSError) as err:
+            raise Problem(str(err)) from None
+
+
+def _bot(ctx: click.Context, **extra: Any) -> Chatbot:
     from qa.chatbot import Chatbot
-    from qa.store.base import StoreError
-    from qa.read import ReaderLoadError
 
     opts = {**ctx.obj, **extra}
-    try:
-        return Chatbot.load(opts.pop("index_dir"), **opts)
-    except (SettingsError, StoreError, ReaderLoadError, ValueError) as err:
-        raise QAError(str(err)) from None
+    return Chatbot.load(opts.pop("index_dir"), **opts)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--index", "index_dir", default=None, metavar="DIR", help="Index folder (default: index, or QA_INDEX_DIR).")
 @click.option("--reader", default=None, metavar="fast|accurate|auto|DIR",
               help="Reader: fast (default), accurate (12 layers: better answers, about 6x slower; needs qa[accurate]), "
@@ -47,11 +58,8 @@ def cli(ctx: click.Context, index_dir: str | None, reader: str | None, store: st
     """
     from qa.config import load_settings
 
-    overrides = {"index_dir": index_dir, "reader": reader, "store": store, "top_k": top_k, "threshold": threshold}
-    try:
-        settings = load_settings(**overrides)
-    except SettingsError as err:
-        raise QAError(str(err)) from None
+    overrides: dict[str, Any] = {"index_dir": index_dir, "reader": reader, "store": store, "top_k": top_k, "threshold": threshold}
+    settings = load_settings(**overrides)
     ctx.obj = {"index_dir": settings.index_dir, **{k: v for k, v in overrides.items() if v is not None and k != "index_dir"}}
 
 
@@ -69,42 +77,34 @@ def index_cmd(
 ) -> None:
     """Add files or folders to the index (re-adding a file changes nothing; a file with the
     name of an indexed one but new content replaces it)."""
-    from qa.store.base import StoreError
-
     unknown: list[str] = []
-    try:
-        bot = _rebuild(ctx) if rebuild else _bot(ctx)
-        if remove:
-            known = {key for d in bot.documents() for key in (d.id, d.source)}
-            unknown = [name for name in remove if name not in known]
-            gone = bot.remove(list(remove))
-            if gone:
-                click.echo(f"removed: {', '.join(gone)}")
-        if paths:
-            report = _with_seeds(bot.seeded, _add(bot, paths, use_ray, workers, ray_address))
-            click.echo(report.summary())
-            if report.problems and not report.added and not report.unchanged and not report.updated:
-                sys.exit(1)
-        docs = bot.documents()
-        click.echo(f"{len(docs)} document(s), {bot.store.count()} passages in {ctx.obj['index_dir']}")
-    except (StoreError, OSError) as err:
-        raise QAError(str(err)) from None
+    bot = _rebuild(ctx) if rebuild else _bot(ctx)
+    if remove:
+        known = {key for d in bot.documents() for key in (d.id, d.source)}
+        unknown = [name for name in remove if name not in known]
+        gone = bot.remove(list(remove))
+        if gone:
+            click.echo(f"removed: {', '.join(gone)}")
+    if paths:
+        report = _with_seeds(bot.seeded, _add(bot, paths, use_ray, workers, ray_address))
+        click.echo(report.summary())
+        if report.problems and not report.added and not report.unchanged and not report.updated:
+            sys.exit(1)
+    docs = bot.documents()
+    click.echo(f"{len(docs)} document(s), {bot.store.count()} passages in {ctx.obj['index_dir']}")
     if unknown:  # after the files named were indexed: one wrong name does not cancel the rest
-        raise QAError(f"no document named {', '.join(unknown)} in the index (`qa documents` lists them)")
+        raise Problem(f"no document named {', '.join(unknown)} in the index (`qa documents` lists them)")
 
 
-def _add(bot: Any, paths: tuple[Path, ...], use_ray: bool, workers: int, ray_address: str | None) -> Any:
+def _add(bot: Chatbot, paths: tuple[Path, ...], use_ray: bool, workers: int, ray_address: str | None) -> IndexReport:
     if use_ray:
         from qa.ray_ingest import index_with_ray
 
-        try:
-            return index_with_ray(bot, list(paths), workers=workers, address=ray_address)
-        except (RuntimeError, ValueError) as err:
-            raise QAError(str(err)) from None
+        return index_with_ray(bot, list(paths), workers=workers, address=ray_address)
     return bot.add_paths(list(paths), progress=lambda stage, frac: click.echo(f"  {stage}") if stage.startswith("saving") else None)
 
 
-def _with_seeds(seeded: Any, report: Any) -> Any:
+def _with_seeds(seeded: IndexReport, report: IndexReport) -> IndexReport:
     """The report of `qa index` on a new index, counting the seed documents opening it just
     indexed as added (not as "already indexed")."""
     if not seeded or not seeded.added:
@@ -115,18 +115,14 @@ def _with_seeds(seeded: Any, report: Any) -> Any:
     return report
 
 
-def _rebuild(ctx: click.Context) -> Any:
+def _rebuild(ctx: click.Context) -> Chatbot:
     """Re-embed the newest readable documents of the store (after changing settings, or when it
     is damaged) and say what was recovered and what could not be."""
     from qa.chatbot import Chatbot
     from qa.config import load_settings
-    from qa.read import ReaderLoadError
 
-    try:
-        bot = Chatbot(load_settings(**ctx.obj))
-        salvage = bot.rebuild()
-    except (SettingsError, ReaderLoadError, ValueError) as err:
-        raise QAError(str(err)) from None
+    bot = Chatbot(load_settings(**ctx.obj))
+    salvage = bot.rebuild()
     for problem in salvage.problems:
         click.echo(f"  {problem}", err=True)
     click.echo(f"rebuilt from {salvage.origin}: {len(salvage.documents)} document(s) recovered")
@@ -157,15 +153,11 @@ def ask_cmd(ctx: click.Context, question: str, as_json: bool) -> None:
     """Answer one question."""
     from qa.config import load_settings
     from qa.conversation import check_question, clean_question
-    from qa.read import ReaderLoadError
 
     problem = check_question(clean_question(question), load_settings(**ctx.obj).max_question_chars)
     if problem:  # before any model loads
-        raise QAError(problem)
-    try:
-        answer = _bot(ctx).ask(question)
-    except ReaderLoadError as err:
-        raise QAError(str(err)) from None
+        raise Problem(problem)
+    answer = _bot(ctx).ask(question)
     if as_json:
         click.echo(json.dumps(answer_to_dict(answer), ensure_ascii=False, indent=2))
     else:
@@ -206,13 +198,7 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None, share: boo
     from qa.app import serve
 
     extra = {"host": host, "port": port, "share": share, "auth": auth, "uploads": False if no_uploads else None}
-    from qa.read import ReaderLoadError
-
-    bot = _bot(ctx, **{k: v for k, v in extra.items() if v is not None})
-    try:
-        serve(bot)
-    except (ReaderLoadError, OSError) as err:
-        raise QAError(str(err)) from None
+    serve(_bot(ctx, **{k: v for k, v in extra.items() if v is not None}))
 
 
 @cli.command("eval")
@@ -239,15 +225,10 @@ def eval_cmd(ctx: click.Context, file: Path, mode: str, predictions: Path | None
     right from wrong answers (AUROC) and matches the share right (ECE).
     """
     from qa.eval.run import run_eval
-    from qa.eval.squad import SquadFormatError
 
     bar = _ProgressBar(f"{mode} on {file.name}")
     try:
         summary = run_eval(ctx.obj, file, mode, predictions, report, limit, calibrate_out, part, progress=bar.update, na_probs=na_probs)
-    except SquadFormatError as err:
-        raise QAError(str(err)) from None
-    except (SettingsError, ValueError, OSError) as err:
-        raise QAError(str(err)) from None
     finally:
         bar.finish()
     click.echo(json.dumps(summary["metrics"], indent=2) if as_json else format_metrics(summary))
@@ -330,27 +311,24 @@ def train_reader_cmd(data_dir: Path, output_dir: Path, work_dir: Path, **options
     from qa.train.tuning import recipe_defaults
 
     given = recipe_defaults({k: v for k, v in options.items() if v is not None})
-    try:
-        cfg = TrainConfig(data_dir=data_dir, output_dir=output_dir, work_dir=work_dir, **given)
-        train_reader(cfg, log=click.echo)
-    except (ValueError, FileNotFoundError, RuntimeError, ImportError) as err:
-        raise QAError(str(err)) from None
+    cfg = TrainConfig(data_dir=data_dir, output_dir=output_dir, work_dir=work_dir, **given)
+    train_reader(cfg, log=click.echo)
 
 
-def _echo_understood(question: str, answer: Any) -> None:
+def _echo_understood(question: str, answer: Answer) -> None:
     """Say how a rewritten question (follow-up, corrected typo) was understood."""
     if answer.question and answer.question != " ".join(question.split()):
         click.echo(f"(understood as: {answer.question})")
 
 
-def answer_to_dict(answer: Any) -> dict[str, Any]:
+def answer_to_dict(answer: Answer) -> dict[str, Any]:
     """An `Answer` as plain JSON-ready data."""
     from dataclasses import asdict
 
     return asdict(answer)
 
 
-def format_answer(answer: Any) -> str:
+def format_answer(answer: Answer) -> str:
     """An answer as terminal text: the span, its source and confidence, the sentence around it.
 
     An answer below `qa.render.LOW_CONFIDENCE` is led by "Not sure:".

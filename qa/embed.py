@@ -12,6 +12,8 @@ import threading
 from pathlib import Path
 from typing import Any, Protocol, Sequence
 
+from qa.errors import SettingsError
+
 PACKAGED_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
 
@@ -47,7 +49,7 @@ class Embedder:
 
     def __init__(self, model_path: str | Path | None = None, batch_size: int = 128, precision: str = "auto") -> None:
         if precision not in ("auto", "bf16", "fp32"):
-            raise ValueError(f"precision must be auto, bf16 or fp32, not {precision!r}")
+            raise SettingsError(f"precision must be auto, bf16 or fp32, not {precision!r}")
         self.model_path = Path(model_path) if model_path else None
         self.batch_size = batch_size
         self.precision = precision

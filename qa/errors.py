@@ -31,3 +31,7 @@ class ReaderLoadError(QAError, RuntimeError):
 
 class DataFormatError(QAError, ValueError):
     """An evaluation or training file is not in the SQuAD format."""
+
+
+class TrainingError(QAError, RuntimeError):
+    """A training run cannot start or resume (the message says what to remove or change)."""

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from qa.config import Settings
-from qa.errors import QAError
+from qa.errors import QAError, SettingsError
 from qa.indexer import IndexReport, Prepared, Progress
 from qa.types import Chunk, Document
 
@@ -68,7 +68,7 @@ def index_with_ray(
     from qa.ingest import iter_files
 
     if workers <= 0 or batch_size <= 0 or write_batch <= 0 or save_every <= 0:
-        raise ValueError(f"workers, batch_size, write_batch and save_every must be greater than 0, not {workers}, {batch_size}, {write_batch}, {save_every}")
+        raise SettingsError(f"workers, batch_size, write_batch and save_every must be greater than 0, not {workers}, {batch_size}, {write_batch}, {save_every}")
     if not isinstance(target, (Chatbot, Settings)):
         raise TypeError(f"index_with_ray needs a Chatbot or Settings, not {type(target).__name__}")
     bot = target if isinstance(target, Chatbot) else Chatbot(target)
@@ -139,7 +139,7 @@ def connect_ray(address: str | None, workers: int) -> bool:
         import ray
         from ray._private import ray_constants
     except ImportError:
-        raise RuntimeError("indexing with Ray needs ray: pip install 'ray[data]' (or qa[scale])") from None
+        raise QAError("indexing with Ray needs ray: pip install 'ray[data]' (or qa[scale])") from None
 
     if ray.is_initialized():
         return False

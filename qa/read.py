@@ -25,7 +25,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
-from qa.errors import ReaderLoadError
+from qa.errors import ReaderLoadError, SettingsError
 from qa.types import Span
 
 SHIPPED_READER = Path(__file__).parent / "models" / "reader"
@@ -73,9 +73,9 @@ class ReaderSettings:
         check_precision(self.precision)
         for name in ("max_length", "max_answer_tokens", "max_question_tokens", "n_best", "batch_size"):
             if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be greater than 0, not {getattr(self, name)}")
+                raise SettingsError(f"{name} must be greater than 0, not {getattr(self, name)}")
         if not 0 <= self.stride < self.max_length - self.max_question_tokens - 3:
-            raise ValueError(
+            raise SettingsError(
                 f"stride must be at least 0 and leave room for new passage tokens in each window, "
                 f"not {self.stride} (max_length {self.max_length})"
             )
@@ -97,7 +97,7 @@ def check_precision(precision: str, name: str = "precision") -> str:
     try:
         return Precision(precision).value
     except ValueError:
-        raise ValueError(f"{name} must be {', '.join(PRECISIONS[:-1])} or {PRECISIONS[-1]}, not {precision!r}") from None
+        raise SettingsError(f"{name} must be {', '.join(PRECISIONS[:-1])} or {PRECISIONS[-1]}, not {precision!r}") from None
 
 
 def use_bf16(precision: str, device: str = "cpu") -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Hashable, Sequence, TypeVar
 
+from qa.errors import SettingsError
 from qa.store.base import NativeHybridSearch
 from qa.types import Chunk, Hit
 
@@ -36,7 +37,7 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[T]], k: int = 60) -> list
         (item, fused score), best first; ties keep the order of first appearance.
     """
     if k <= 0:
-        raise ValueError(f"k must be greater than 0, not {k}")
+        raise SettingsError(f"k must be greater than 0, not {k}")
     scores: dict[T, float] = {}
     for ranking in rankings:
         for rank, item in enumerate(ranking, start=1):
@@ -56,7 +57,7 @@ class Retriever:
 
     def __init__(self, store: PassageStore, embedder: EmbeddingModel, candidates: int = 20, rrf_k: int = 60) -> None:
         if candidates <= 0:
-            raise ValueError(f"candidates must be greater than 0, not {candidates}")
+            raise SettingsError(f"candidates must be greater than 0, not {candidates}")
         self.store = store
         self.embedder = embedder
         self.candidates = candidates
@@ -65,7 +66,7 @@ class Retriever:
     def retrieve(self, question: str, top_k: int) -> list[Hit]:
         """The `top_k` passages for a question, best first; empty for an empty question or store."""
         if top_k <= 0:
-            raise ValueError(f"top_k must be greater than 0, not {top_k}")
+            raise SettingsError(f"top_k must be greater than 0, not {top_k}")
         if not question.strip() or self.store.count() == 0:
             return []
         vector = self.embedder.embed([question])[0]

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from qa.errors import SettingsError
 from qa.eval.evaluate import KEEP_SPANS, EvalRun, QuestionResult, fit_calibration, run_reader, summarize, _result
 from qa.eval.squad import SquadExample, load_squad, normalize_answer
 
@@ -19,7 +20,7 @@ def select_part(examples: list[SquadExample], part: str | None) -> list[SquadExa
     if not part:
         return examples
     if part not in ("first", "second"):
-        raise ValueError(f"part must be first or second, not {part!r}")
+        raise SettingsError(f"part must be first or second, not {part!r}")
     titles = list(dict.fromkeys(ex.title for ex in examples))
     half = set(titles[: len(titles) // 2]) if part == "first" else set(titles[len(titles) // 2 :])
     return [ex for ex in examples if ex.title in half]
@@ -80,10 +81,10 @@ def run_eval(
         The summary: "metrics", "best_threshold", "curve", "reliability".
     """
     if mode not in ("reader", "e2e"):
-        raise ValueError(f"mode must be reader or e2e, not {mode!r}")
+        raise SettingsError(f"mode must be reader or e2e, not {mode!r}")
     examples = select_part(load_squad(file), part)[:limit]
     if not examples:
-        raise ValueError(f"{file}: no questions to evaluate")
+        raise SettingsError(f"{file}: no questions to evaluate")
     done = 0
 
     def step(n: int) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from qa.errors import SettingsError
 from qa.store.base import IndexCorruptError, PassageStore, Salvage
 
 if TYPE_CHECKING:  # qa.config imports qa.store.base: no import cycle at run time
@@ -80,5 +81,5 @@ def _is_milvus(uri: str) -> bool:
 def _faiss_path(uri: str) -> str:
     path = uri[len("faiss://"):] if uri.startswith("faiss://") else uri
     if "://" in path:
-        raise ValueError(f"unknown store {uri!r}: use a folder, faiss://FOLDER, milvus://FILE.db or http(s)://HOST:19530")
+        raise SettingsError(f"unknown store {uri!r}: use a folder, faiss://FOLDER, milvus://FILE.db or http(s)://HOST:19530")
     return path

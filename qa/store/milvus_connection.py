@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
+from qa.errors import SettingsError
 from qa.store.base import StoreError
 
 log = logging.getLogger("qa")
@@ -31,15 +32,15 @@ def parse_milvus_uri(uri: str) -> tuple[str, dict[str, str]]:
     options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     unknown = sorted(set(options) - {"collection", "index"})
     if unknown:
-        raise ValueError(f"unknown option(s) {', '.join(unknown)} in store {uri!r}; known: collection, index")
+        raise SettingsError(f"unknown option(s) {', '.join(unknown)} in store {uri!r}; known: collection, index")
     if parts.scheme == "milvus":
         path = uri[len("milvus://"):].split("?", 1)[0]
         if not path.endswith(".db"):
-            raise ValueError(f"store {uri!r}: a Milvus Lite file must end in .db, e.g. milvus://index/qa.db")
+            raise SettingsError(f"store {uri!r}: a Milvus Lite file must end in .db, e.g. milvus://index/qa.db")
         return path, options
     if parts.scheme in ("http", "https"):
         return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), options
-    raise ValueError(f"store {uri!r} is not a Milvus address: use milvus://FILE.db or http(s)://HOST:19530")
+    raise SettingsError(f"store {uri!r} is not a Milvus address: use milvus://FILE.db or http(s)://HOST:19530")
 
 
 

@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
+from qa.errors import SettingsError
 from qa.store.base import (
     DocumentArchive, IVF_NPROBE, IndexCorruptError, IndexMismatchError, Salvage, StoreError, StoreMissingError, bm25_index, bm25_search,
     io_problem, keyword_tokens,
@@ -76,7 +77,7 @@ class MilvusStore:
         fresh: bool = False, _connection: _Connection | None = None,
     ) -> None:
         if not collection.replace("_", "").isalnum():
-            raise ValueError(f"collection name {collection!r}: use letters, digits and underscores")
+            raise SettingsError(f"collection name {collection!r}: use letters, digits and underscores")
         self.address = address
         self.collection = collection
         self.build_info = dict(build_info)

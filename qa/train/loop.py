@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from qa.errors import SettingsError, TrainingError
+
 # Files used for training, by stem, with how many answerable questions to take from each
 # (None = all). SQuAD DEV files are never trained on: they are how the reader is measured.
 DEFAULT_TRAIN_FILES: dict[str, int | None] = {
@@ -109,9 +111,9 @@ class TrainConfig:
         self.windows  # noqa: B018 - the reader's checks of precision and window lengths
         for name, value in (("batch_size", self.batch_size), ("grad_accum", self.grad_accum), ("epochs", self.epochs)):
             if value <= 0:
-                raise ValueError(f"{name} must be greater than 0, not {value}")
+                raise SettingsError(f"{name} must be greater than 0, not {value}")
         if self.tune not in ("full", "lora", "top"):
-            raise ValueError(f"tune must be full, lora or top, not {self.tune!r}")
+            raise SettingsError(f"tune must be full, lora or top, not {self.tune!r}")
 
     @property
     def windows(self) -> Any:
@@ -399,14 +401,14 @@ def load_checkpoint(cfg: TrainConfig, run: Run, device: str) -> bool:
 
     work = Path(cfg.work_dir)
     if (work / "checkpoint.pt").exists() and not (work / "CHECKPOINT").exists():
-        raise RuntimeError(f"{work / 'checkpoint.pt'} is a checkpoint of an older version of qa, which is not "
+        raise TrainingError(f"{work / 'checkpoint.pt'} is a checkpoint of an older version of qa, which is not "
                            f"loaded (it is a pickle); remove {work} to start afresh")
     if not (work / "CHECKPOINT").exists():
         return False
     folder = work / (work / "CHECKPOINT").read_text().strip()
     state = json.loads((folder / "state.json").read_text())
     if state["config"] != _config_key(cfg):
-        raise RuntimeError(f"{folder} belongs to a run with other settings; remove {work} to start afresh")
+        raise TrainingError(f"{folder} belongs to a run with other settings; remove {work} to start afresh")
     load_model(run.model, str(folder / "model.safetensors"), device=device)
     tensors = load_file(str(folder / "optimizer.safetensors"), device=device)
     torch.set_rng_state(tensors.pop("torch_rng").cpu())

@@ -15,6 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from qa.errors import SettingsError
+
 TUNE_METHODS = ("full", "lora", "top")
 HEAD = "qa_outputs"  # the span head of every *ForQuestionAnswering model in transformers
 
@@ -65,7 +67,7 @@ def prepare_for_tuning(model: Any, method: str, lora_rank: int = 16, top_layers:
         The model to train (a peft model for ``lora``).
     """
     if method not in TUNE_METHODS:
-        raise ValueError(f"tune must be one of {', '.join(TUNE_METHODS)}, not {method!r}")
+        raise SettingsError(f"tune must be one of {', '.join(TUNE_METHODS)}, not {method!r}")
     if method == "full":
         return model
     if method == "lora":
@@ -76,7 +78,7 @@ def prepare_for_tuning(model: Any, method: str, lora_rank: int = 16, top_layers:
         return get_peft_model(model, config)
     layers = _encoder_layers(model)
     if not 0 < top_layers <= len(layers):
-        raise ValueError(f"top_layers must be between 1 and {len(layers)}, not {top_layers}")
+        raise SettingsError(f"top_layers must be between 1 and {len(layers)}, not {top_layers}")
     model.requires_grad_(False)
     for layer in layers[-top_layers:]:
         layer.requires_grad_(True)
