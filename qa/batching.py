@@ -14,7 +14,13 @@ from __future__ import annotations
 import queue
 import threading
 from concurrent.futures import Future
-from typing import Any, Callable, Generic, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, Sequence, TypeVar
+
+if TYPE_CHECKING:
+    from qa.chatbot import Chatbot
+    from qa.embed import EmbeddingModel
+    from qa.read import SpanReader
+    from qa.types import Span
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -80,11 +86,11 @@ class MicroBatcher(Generic[In, Out]):
 class BatchedReader:
     """A reader whose `read` calls from many threads are read together (`read_many`)."""
 
-    def __init__(self, reader: Any, max_batch: int = 16) -> None:
+    def __init__(self, reader: SpanReader, max_batch: int = 16) -> None:
         self.inner = reader
         self.batcher: MicroBatcher = MicroBatcher(lambda items: reader.read_many(items), max_batch)
 
-    def read(self, question: str, passages: Sequence[str]) -> Any:
+    def read(self, question: str, passages: Sequence[str]) -> list[Span]:
         return self.batcher((question, list(passages)))
 
     def __getattr__(self, name: str) -> Any:
@@ -95,7 +101,7 @@ class BatchedEmbedder:
     """An embedder whose one-text calls (questions) from many threads share one `embed`;
     larger calls (indexing) go straight through."""
 
-    def __init__(self, embedder: Any, max_batch: int = 32) -> None:
+    def __init__(self, embedder: EmbeddingModel, max_batch: int = 32) -> None:
         self.inner = embedder
         self.batcher: MicroBatcher = MicroBatcher(lambda texts: list(embedder.embed(texts)), max_batch)
 
@@ -110,7 +116,7 @@ class BatchedEmbedder:
         return getattr(self.inner, name)
 
 
-def batch_models(bot: Any) -> Any:
+def batch_models(bot: Chatbot) -> Chatbot:
     """Put micro-batchers in front of `bot`'s embedder and reader (once); returns the bot."""
     if not isinstance(bot.embedder, BatchedEmbedder):
         bot.embedder = BatchedEmbedder(bot.embedder)

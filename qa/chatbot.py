@@ -8,7 +8,6 @@ understand (follow-ups, typos) -> retrieve -> read -> decide. It implements none
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
     from qa.spelling import Speller
     from qa.store.base import PassageStore, Salvage
 
-__all__ = ["Chatbot", "IndexReport", "given_answers"]
+__all__ = ["Chatbot", "IndexReport"]
 History = Sequence[tuple[str, "str | Answer"]]
 
 
@@ -62,28 +61,21 @@ class Chatbot:
 
     @classmethod
     def load(cls, index_dir: str | Path = "index", **overrides: Any) -> "Chatbot":
-        """Open the index in `index_dir`, building it from the seed documents when it is missing.
-
-        Args:
-            index_dir: The index folder.
-            **overrides: Any setting of `qa.config.Settings` (QA_* environment variables apply too).
-        """
+        """The default parts over the index in `index_dir` (seeded when new); `overrides` are any
+        settings of `qa.config.Settings` (QA_* environment variables apply too)."""
         bot = cls(load_settings(index_dir=str(index_dir), **overrides))
         bot.open()
         return bot
 
-    # --- the index: all of it is the indexer's ------------------------------------
+    # --- the index: the indexer's; these name its public calls on the chatbot ------------
 
     @property
-    def store(self) -> PassageStore:
-        return self.indexer.store
+    def store(self) -> PassageStore: return self.indexer.store  # noqa: E704 - the store questions read from
 
     @property
-    def seeded(self) -> IndexReport:
-        return self.indexer.seeded
+    def seeded(self) -> IndexReport: return self.indexer.seeded  # noqa: E704 - what opening the index indexed
 
     def open(self, rebuild: bool = False) -> None:
-        """Open the index (seeding a new one); `rebuild` re-embeds every document instead."""
         self.indexer.rebuild() if rebuild else self.indexer.open()
 
     def rebuild(self) -> Salvage:
@@ -101,7 +93,7 @@ class Chatbot:
     def remove(self, names_or_ids: Sequence[str]) -> list[str]:
         return self.indexer.remove(names_or_ids)
 
-    # --- questions ------------------------------------------------------------
+    # --- questions: understand, retrieve, read, decide ------------------------------
 
     @property
     def calibration(self) -> Calibration:
@@ -112,14 +104,6 @@ class Chatbot:
             self._calibration = load_calibration(self.reader)
         return self._calibration
 
-    def warm_up(self) -> None:
-        """Load every model now rather than on the first question."""
-        self.store  # noqa: B018 - opens the index
-        self.embedder.embed(["warm up"])
-        self.reader.warm_up()
-        self.calibration  # noqa: B018
-        self.conversation  # noqa: B018
-
     @property
     def conversation(self) -> Conversation:
         if self._conversation is None:
@@ -128,20 +112,18 @@ class Chatbot:
             self._conversation = Conversation()
         return self._conversation
 
+    def warm_up(self) -> None:
+        """Load every model now rather than on the first question."""
+        self.store  # noqa: B018 - opens the index
+        self.embedder.embed(["warm up"])
+        self.reader.warm_up()
+        self.calibration, self.conversation  # noqa: B018
+
     def ask(self, question: str, history: History = ()) -> Answer:
-        """Answer a question from the documents.
-
-        Args:
-            question: The question.
-            history: Earlier turns as (question, answer) pairs, oldest first; used to understand
-                follow-ups such as "What did he say then?".
-
-        Returns:
-            The answer. Its `kind` says what it is: "answer"; "abstain" when the documents don't
-            say; "small_talk" or "problem" (empty question, greeting, help), with the reply in
-            `message`.
-        """
-        from qa.conversation import check_question, clean_question
+        """Answer a question; `history` holds earlier (question, answer) turns, oldest first, for
+        follow-ups. The answer's `kind` says what it is: "answer", "abstain" (the documents don't
+        say), "small_talk" or "problem" (the reply is then in `message`)."""
+        from qa.conversation import answers_to_skip, check_question, clean_question
 
         question = clean_question(question) if isinstance(question, str) else ""
         problem = check_question(question, self.settings.max_question_chars)
@@ -155,46 +137,30 @@ class Chatbot:
         unclear = self.conversation.needs_context(understood)
         if unclear:  # a bare "When?" with no earlier question to ask it of
             return Answer(text="", score=0.0, abstained=True, question=understood, message=unclear, kind="problem")
-        exclude = given_answers(history) if _ELSE.search(understood) else []
-        return self.answer(understood, store, exclude)
+        return self.answer(understood, store, answers_to_skip(understood, history))
 
     def speller(self, store: PassageStore) -> Speller:
         """The typo corrector over `store`'s words, built once per version of the index."""
-        cached = self._speller
-        if cached is None or cached[0] is not store:
+        if self._speller is None or self._speller[0] is not store:
             from qa.spelling import Speller
 
-            cached = self._speller = (store, Speller(d.text for d in store.documents.values()))
-        return cached[1]
+            self._speller = (store, Speller(d.text for d in store.documents.values()))
+        return self._speller[1]
 
     def candidates(self, question: str, store: PassageStore | None = None) -> Reading:
-        """Retrieve, read and merge, for a self-contained question; nothing is decided yet.
-
-        The evaluation (`qa eval --mode e2e`) measures exactly this step.
-
-        Args:
-            question: The question.
-            store: The store to search (default: the current one).
-
-        Returns:
-            A `qa.answer.Reading`: the passages read and the candidates, best first.
-        """
+        """Retrieve, read and merge for a self-contained question; nothing decided yet (what
+        `qa eval --mode e2e` measures)."""
         from qa.answer import Reading, merge_candidates
         from qa.retrieve import Retriever
 
         s = self.settings
-        retriever = Retriever(store or self.store, self.embedder, s.candidates, s.rrf_k)
-        hits = retriever.retrieve(question, s.top_k)
+        hits = Retriever(store or self.store, self.embedder, s.candidates, s.rrf_k).retrieve(question, s.top_k)
         spans = self.reader.read(question, [h.chunk.text for h in hits]) if hits else []
         return Reading(question, tuple(hits), tuple(merge_candidates(hits, spans, self.calibration)))
 
     def decide(self, reading: Reading, exclude: Sequence[tuple[str, int, int]] = ()) -> Answer:
-        """The answer from a `Reading`: the best candidate with close alternatives, or an abstention.
-
-        Args:
-            reading: What `candidates` found.
-            exclude: (document id, start, end) of answers not to give again.
-        """
+        """The best candidate with close alternatives, or an abstention; `exclude` holds
+        (document id, start, end) of answers not to give again."""
         from qa.answer import decide_answer
 
         s = self.settings
@@ -202,26 +168,8 @@ class Chatbot:
         return decide_answer(reading, cut, s.alternatives_within, s.max_alternatives, exclude)
 
     def answer(self, question: str, store: PassageStore | None = None, exclude: Sequence[tuple[str, int, int]] = ()) -> Answer:
-        """Candidates, then decide, for a self-contained question (what `ask` does after
-        understanding the question).
-
-        Args:
-            question: The question.
-            store: The store to search (default: the current one).
-            exclude: (document id, start, end) of answers not to give again.
-        """
+        """`candidates`, then `decide`, for a question already understood."""
         from qa.answer import place_in_documents
 
         store = store or self.store
         return place_in_documents(self.decide(self.candidates(question, store), exclude), store.documents)
-
-
-_ELSE = re.compile(r"\b(else|other|another|besides)\b", re.IGNORECASE)
-
-
-def given_answers(history: History) -> list[tuple[str, int, int]]:
-    """Where the answers of the last turn came from, so that "What else ...?" skips them."""
-    if not history or not isinstance(history[-1][1], Answer):
-        return []
-    last = history[-1][1]
-    return [(a.doc_id, a.start, a.end) for a in (last, *last.alternatives) if a.text]

@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from qa.errors import SettingsError
 from qa.read import ReaderSettings
-from qa.readers import check_reader_setting
+from qa.types import ReaderKind
 from qa.store.base import APPROXIMATE_ABOVE
 
 
@@ -95,7 +95,7 @@ class Settings:
             self.reader_settings()  # the reader's own checks, named by their setting
         except ValueError as err:
             raise SettingsError(f"reader_{err}") from None
-        check_reader_setting(self.reader, self.reader_path)
+        _check_reader(self.reader, self.reader_path)
         if self.auth and ":" not in self.auth:
             raise SettingsError('auth must look like "user:password"')
 
@@ -113,6 +113,15 @@ class Settings:
         return dataclasses.replace(self, **{k: _coerce(k, v) for k, v in changes.items()})
 
 
+
+
+def _check_reader(reader: str, reader_path: str) -> None:
+    """Refuse a `reader` that is neither a kind nor a folder, or both settings at once."""
+    if ReaderKind.parse(reader) is None and not os.path.isdir(os.path.expanduser(reader)):
+        kinds = ", ".join(k.value for k in ReaderKind)
+        raise SettingsError(f"reader: no reader model in {reader!r}; use {kinds} or the folder of a question-answering model")
+    if reader_path and reader != ReaderKind.FAST.value:
+        raise SettingsError(f"set reader ({reader!r}) or reader_path ({reader_path!r}), not both")
 
 
 def _field_types() -> dict[str, Any]:

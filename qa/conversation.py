@@ -72,6 +72,18 @@ _ABOUT = re.compile(r"^(what('s| is| are)? (this|these|the documents?|it) (all )
 _EXPLETIVE_IT = re.compile(r"\bit\s+(is|was|'s|seems?)\s+\w+\s+(to|that)\b|\bis it (true|possible|likely)\b", re.I)
 
 
+_ELSE = re.compile(r"\b(else|other|another|besides)\b", re.IGNORECASE)
+
+
+def answers_to_skip(question: str, history: Sequence[tuple[str, Any]]) -> list[tuple[str, int, int]]:
+    """For "What else ...?": where the last turn's answers came from (document id, start, end),
+    so they are not given again; empty for any other question."""
+    if not _ELSE.search(question) or not history or not isinstance(history[-1][1], Answer):
+        return []
+    last = history[-1][1]
+    return [(a.doc_id, a.start, a.end) for a in (last, *last.alternatives) if a.text]
+
+
 def check_question(question: str, max_chars: int) -> str | None:
     """A message for a question that cannot be asked as it is, or None when it is fine."""
     text = question.strip() if isinstance(question, str) else ""

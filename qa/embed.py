@@ -20,8 +20,13 @@ PACKAGED_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 class EmbeddingModel(Protocol):
     """Anything that turns texts into unit-length vectors."""
 
-    name: str
-    dimension: int
+    @property
+    def name(self) -> str:
+        """What made the vectors (an index built by another model is rebuilt)."""
+
+    @property
+    def dimension(self) -> int:
+        """Length of each vector."""
 
     def token_offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
         """Character offsets of the model's word pieces in each text (for sizing passages)."""

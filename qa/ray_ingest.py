@@ -22,12 +22,15 @@ import functools
 import logging
 import os
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from qa.config import Settings
 from qa.errors import QAError, SettingsError
 from qa.indexer import IndexReport, Prepared, Progress
 from qa.types import Chunk, Document
+
+if TYPE_CHECKING:
+    from qa.chatbot import Chatbot
 
 log = logging.getLogger("qa")
 EMBED_ROWS = 256  # passages per embedder call inside an actor
@@ -35,7 +38,7 @@ _TEXT_COLUMNS = ("kind", "file", "doc_id", "chunk_id", "source", "title", "text"
 
 
 def index_with_ray(
-    target: Any,
+    target: Chatbot | Settings,
     paths: Sequence[str | Path],
     workers: int = 2,
     batch_size: int = 8,

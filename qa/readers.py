@@ -13,33 +13,17 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.accurate import ACCURATE_READER, is_adapter_folder
-from qa.errors import ReaderLoadError, SettingsError
-from qa.read import SHIPPED_READER, Reader, ReaderSettings
+from qa.errors import ReaderLoadError
+from qa.read import SHIPPED_READER, Reader, ReaderSettings, SpanReader
+from qa.types import ReaderKind
 
 if TYPE_CHECKING:
     from qa.calibration import Calibration
     from qa.config import Settings
-
-
-class ReaderKind(str, Enum):
-    """The readers a setting can name (besides a model folder)."""
-
-    FAST = "fast"  # the shipped MiniLM reader
-    ACCURATE = "accurate"  # the 12-layer MPNet reader (needs qa[accurate])
-    AUTO = "auto"  # accurate where a CUDA GPU is present and its adapters are installed, else fast
-
-    @classmethod
-    def parse(cls, value: str) -> "ReaderKind | None":
-        """The kind `value` names, or None when it names a folder."""
-        try:
-            return cls(value)
-        except ValueError:
-            return None
 
 
 @dataclass(frozen=True)
@@ -120,19 +104,8 @@ def no_trained_reader_message(folder: Path) -> str:
     )
 
 
-def load_calibration(reader: Reader) -> Calibration:
+def load_calibration(reader: SpanReader) -> Calibration:
     """The confidence and threshold shipped with the reader (its folder's calibration.json)."""
     from qa.calibration import Calibration
 
     return Calibration.load(reader.model_path / "calibration.json")
-
-
-def check_reader_setting(reader: str, reader_path: str) -> None:
-    """Refuse a `reader` that is neither a kind nor a folder, or both settings at once."""
-    import os
-
-    if ReaderKind.parse(reader) is None and not os.path.isdir(os.path.expanduser(reader)):
-        kinds = ", ".join(k.value for k in ReaderKind)
-        raise SettingsError(f"reader: no reader model in {reader!r}; use {kinds} or the folder of a question-answering model")
-    if reader_path and reader != ReaderKind.FAST.value:
-        raise SettingsError(f"set reader ({reader!r}) or reader_path ({reader_path!r}), not both")

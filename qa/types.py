@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Literal, get_args
 
 # What a reply is: an answer from the documents; an abstention (the documents don't say);
@@ -12,6 +13,22 @@ from typing import Literal, get_args
 # the message's wording.
 ReplyKind = Literal["answer", "abstain", "small_talk", "problem"]
 REPLY_KINDS: tuple[str, ...] = get_args(ReplyKind)
+
+
+class ReaderKind(str, Enum):
+    """The readers a setting can name (besides a model folder)."""
+
+    FAST = "fast"  # the shipped MiniLM reader
+    ACCURATE = "accurate"  # the 12-layer MPNet reader (needs qa[accurate])
+    AUTO = "auto"  # accurate where a CUDA GPU is present and its adapters are installed, else fast
+
+    @classmethod
+    def parse(cls, value: str) -> "ReaderKind | None":
+        """The kind `value` names, or None when it names a folder."""
+        try:
+            return cls(value)
+        except ValueError:
+            return None
 
 
 def content_id(text: str) -> str:

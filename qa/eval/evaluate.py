@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from qa.calibration import FEATURES, candidate_features
 from qa.eval.calibrate import Calibration, auroc, best_threshold, expected_calibration_error, threshold_curve
 from qa.eval.squad import SquadExample, score_prediction, squad_metrics
+
+if TYPE_CHECKING:
+    from qa.read import SpanReader
 
 # An answer counts as right for calibration when its F1 against the gold is at least this.
 RIGHT_F1 = 0.5
@@ -54,7 +57,7 @@ class EvalRun:
 
 def run_reader(
     examples: Sequence[SquadExample],
-    reader: Any,
+    reader: SpanReader,
     calibration: Calibration,
     batch_questions: int = 8,
     progress: Callable[[int], None] | None = None,

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qa.calibration import Calibration
 
 
-def write_report(folder: Path, summary: dict[str, Any], calibration: Any) -> list[Path]:
+def write_report(folder: Path, summary: dict[str, Any], calibration: Calibration) -> list[Path]:
     """Write metrics.json, reliability.png and threshold.png into `folder`; returns the files."""
     import matplotlib
 

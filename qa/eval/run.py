@@ -8,11 +8,14 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from qa.errors import SettingsError
 from qa.eval.evaluate import KEEP_SPANS, EvalRun, QuestionResult, fit_calibration, run_reader, summarize, _result
 from qa.eval.squad import SquadExample, load_squad, normalize_answer
+
+if TYPE_CHECKING:
+    from qa.chatbot import Chatbot
 
 
 def select_part(examples: list[SquadExample], part: str | None) -> list[SquadExample]:
@@ -26,7 +29,7 @@ def select_part(examples: list[SquadExample], part: str | None) -> list[SquadExa
     return [ex for ex in examples if ex.title in half]
 
 
-def run_e2e(examples: Sequence[SquadExample], bot: Any, progress: Callable[[int], None] | None = None) -> EvalRun:
+def run_e2e(examples: Sequence[SquadExample], bot: Chatbot, progress: Callable[[int], None] | None = None) -> EvalRun:
     """Ask each question of the whole index through `Chatbot.candidates`, the step every chat
     answer is decided from, and keep its best candidate before the abstention decision."""
     import time

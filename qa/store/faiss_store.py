@@ -145,8 +145,8 @@ class FaissStore:
         archive = DocumentArchive(path / "documents")
         if not gens:  # every version gone: the kept documents are all there is
             kept = [archive.get(i) for i in sorted(archive.ids())]
-            problems = [f"could not recover document {i}: its kept copy is damaged" for i, d in zip(sorted(archive.ids()), kept) if d is None]
-            return Salvage([d for d in kept if d is not None], f"the documents kept in {archive.folder}", problems)
+            lost = [f"could not recover document {i}: its kept copy is damaged" for i, d in zip(sorted(archive.ids()), kept) if d is None]
+            return Salvage([d for d in kept if d is not None], f"the documents kept in {archive.folder}", lost)
         wanted: dict[str, str] = {}  # id -> source, for the messages
         found: dict[str, Document] = {}
         problems: list[str] = []
