@@ -18,7 +18,6 @@ import os
 import random
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,50 +26,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
-DATA = next((p / "shared" / "data" / "qa-train" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()), ROOT)
+from qa.eval.bench import DATA, REPO as ROOT, SEEDS, SEED_QUESTIONS as QUESTIONS, free_port, percentile, proc_status_mb, start_server, stop_server  # noqa: F401
 SQUAD = DATA / "squad_v1.1_train.json"
 
 # About the seed article; a few are follow-ups or small talk, as users ask them.
-QUESTIONS = [
-    "What did Xi say?",
-    "Who did Lee meet on Tuesday?",
-    "What has North Korea refused?",
-    "Who is China's Premier?",
-    "Where did Lee meet Xi?",
-    "When did Lee meet Xi in Beijing?",
-    "Where was Lee visiting when he spoke to journalists?",
-    "What did Lee ask Xi to do?",
-    "Who is North Korea's biggest trading partner?",
-    "When did Kim Jong Un's diplomacy with Trump collapse?",
-    "Who is Kim Yo Jong?",
-    "What did Kim Yo Jong criticise?",
-    "When did Lee take office?",
-    "What did Lee say about communication channels with North Korea?",
-    "What did Li Qiang tell Lee?",
-    "What does Lee want North Korea to freeze first?",
-    "What did Lee tell Chinese officials?",
-    "What has China urged all parties to do?",
-    "What did China block?",
-    "What did China say it would do?",
-    "What will North Korea not put on the negotiating table?",
-    "What is being produced continuously?",
-    "Who shared Lee's view?",
-    "What kind of denuclearization steps does Lee seek?",
-    "What would be a loss for Northeast Asia?",
-    "Who ignored Lee's overture?",
-    "What did South Korea and the U.S. ask China to do?",
-    "What is Lee's government pushing for?",
-    "Who is the South Korean President?",
-    "What did Xi recognize?",
-]
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0-100), nearest rank."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
 def paragraphs(count: int) -> list[str]:
@@ -98,53 +57,6 @@ def write_files(texts: list[str], folder: Path, per_file: int) -> None:
         (folder / f"part_{i // per_file:05d}.txt").write_text("\n\n".join(texts[i : i + per_file]), encoding="utf-8")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _proc_status_mb(pid: int, field: str) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def start_server(index_dir: Path, seeds: Path, timeout: float, log: Path) -> tuple[subprocess.Popen, str, float]:
-    """`qa serve` on a free 127.0.0.1 port over `index_dir` (built from `seeds` if empty), its
-    output in `log`. Returns the process, its URL and the seconds until the page answered HTTP 200."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-    env.update(QA_INDEX_DIR=str(index_dir), QA_SEED_DIR=str(seeds), QA_HOST="127.0.0.1", QA_PORT=str(port),
-               QA_SHARE="false", GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    url = f"http://127.0.0.1:{port}/"
-    started = time.perf_counter()
-    with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "qa", "serve"], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    while time.perf_counter() - started < timeout:
-        if proc.poll() is not None:
-            raise RuntimeError(f"qa serve exited with {proc.returncode}: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as reply:
-                if reply.status == 200:
-                    return proc, url, time.perf_counter() - started
-        except OSError:
-            pass
-        time.sleep(0.1)
-    stop_server(proc)
-    raise RuntimeError(f"qa serve was not ready after {timeout:.0f} s; see {log}")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def serve_start_seconds(index_dir: Path, seeds: Path, timeout: float) -> tuple[float, float, float]:
     """Seconds from launching `qa serve` to the page answering HTTP 200 on 127.0.0.1 and to its
     first answer (the models load in the background), and the server's peak memory (MB) then."""
@@ -154,7 +66,7 @@ def serve_start_seconds(index_dir: Path, seeds: Path, timeout: float) -> tuple[f
     proc, url, seconds = start_server(index_dir, seeds, timeout, index_dir.parent / "server.log")
     try:
         Client(url, verbose=False, download_files=False, analytics_enabled=False).predict(QUESTIONS[0], [], api_name="/ask")
-        return seconds, time.perf_counter() - started, _proc_status_mb(proc.pid, "VmHWM")
+        return seconds, time.perf_counter() - started, proc_status_mb(proc.pid, "VmHWM")
     finally:
         stop_server(proc)
 
@@ -228,7 +140,6 @@ def main() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     for key in [k for k in os.environ if k.startswith("QA_")]:
         del os.environ[key]  # measure the defaults
-    sys.path.insert(0, str(ROOT))
     from qa import Chatbot, Settings
 
     rows: list[tuple[str, str, str]] = []

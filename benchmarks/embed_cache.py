@@ -15,15 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 import time
 from pathlib import Path
 
+from qa.eval.bench import DATA, DEFAULT_EMB_CACHE as DEFAULT_CACHE
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-DATA = next((p / "shared" / "data" / "qa-train" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()), ROOT)
 TRAIN = DATA / "squad_v1.1_train.json"
-DEFAULT_CACHE = Path.home() / ".cache" / "qa" / "emb-cache"
 PART = 2048  # texts per saved file
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 

@@ -22,14 +22,12 @@ import argparse
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from benchmarks.embed_cache import DATA  # noqa: E402
+from qa.eval.bench import DATA
 
 DEV = DATA / "squad_v1.1_DEV_minus_heldout.json"
 

@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from qa.eval import bench
+from qa.eval.bench import SEED_QUESTIONS as QUESTIONS, percentile
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench  # noqa: E402
-from bench import QUESTIONS, percentile  # noqa: E402
 
 _real_connect = socket.socket.connect
 BLOCKED: list[str] = []  # non-loopback addresses something in this process tried to reach

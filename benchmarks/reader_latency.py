@@ -18,19 +18,14 @@ import argparse
 import copy
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
+
+from qa.eval.bench import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 SQUAD = ROOT.parent / "shared" / "data" / "qa-train" / "squad_v1.1_train.json"
 SEED = ROOT / "seeds" / "000_1d6ad4e23a77a5e2.txt"
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0-100), nearest rank."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
 def passages_of(tokenizer, count: int, tokens: int) -> list[str]:
@@ -54,12 +49,12 @@ def passages_of(tokenizer, count: int, tokens: int) -> list[str]:
 
 def _loaded_as_the_app_does(folder):
     """The reader's model as `qa` loads it (reader_precision=auto: bf16 weights on CPUs with bf16 units)."""
-    from qa.read import Reader
+    from qa.readers import reader_for
 
-    reader = Reader(folder)
+    reader = reader_for(folder or "fast")
     reader.warm_up()
     print(f"  auto loads the reader as {reader.dtype}", flush=True)
-    return reader._model
+    return reader.model
 
 
 def _reader_folder(name: str | None) -> str | None:
@@ -88,22 +83,22 @@ def main() -> None:
     parser.add_argument("--question", default="What did Xi say about North Korea?")
     args = parser.parse_args()
 
-    sys.path.insert(0, str(ROOT))
     import torch
 
-    from qa.read import Reader, ReaderSettings
+    from qa.read import ReaderSettings
+    from qa.readers import reader_for
 
     default_threads = torch.get_num_threads()
     args.reader = _reader_folder(args.reader)
     # Loaded in fp32 whatever the processor, so that each format below is what its name says.
-    reader = Reader(args.reader, ReaderSettings(precision="fp32"))
+    reader = reader_for(args.reader or "fast", ReaderSettings(precision="fp32"))
     reader.warm_up()
     passages = passages_of(reader.tokenizer, args.passages, args.tokens)
     sizes = [len(reader.tokenizer(p, add_special_tokens=False)["input_ids"]) for p in passages]
     print(f"reader {reader.model_path} | {len(passages)} passages of {min(sizes)}-{max(sizes)} word pieces | "
           f"{args.runs} runs after {args.warmup} warm-up | torch {torch.__version__}, default threads {default_threads}")
 
-    shipped = reader._model
+    shipped = reader.model
     variants = {
         "fp32": lambda: shipped,
         "auto": lambda: _loaded_as_the_app_does(args.reader),
@@ -115,7 +110,7 @@ def main() -> None:
     for fmt, threads in runs:
         if fmt not in variants:
             parser.error(f"unknown format {fmt!r}; use fp32, auto, bf16 or int8")
-        reader._model = variants[fmt]().eval()
+        reader.model = variants[fmt]().eval()
         torch.set_num_threads(threads or default_threads)
         for _ in range(args.warmup):
             reader.read(args.question, passages)

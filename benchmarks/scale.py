@@ -32,7 +32,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 STORES = ("faiss-flat", "faiss-hnsw", "milvus-lite", "milvus-lite-hnsw")
 DIM = 384
 INFO = {"embedder": "synthetic", "dimension": DIM, "chunk_tokens": 200, "chunk_overlap": 40}
@@ -165,7 +164,6 @@ def ray_throughput(passages: int, workers_list: list[int], embedder: str) -> lis
 
 def _factory(name: str):
     if name == "hash":
-        sys.path.insert(0, str(ROOT))
         from tests.conftest import HashEmbedder
 
         return HashEmbedder

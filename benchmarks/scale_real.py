@@ -21,8 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from benchmarks.embed_cache import DEFAULT_CACHE  # noqa: E402
+from qa.eval.bench import DEFAULT_EMB_CACHE as DEFAULT_CACHE
 
 
 def load_cache(cache: Path):

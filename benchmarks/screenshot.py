@@ -13,7 +13,6 @@ import argparse
 import os
 import shutil
 import socket
-import sys
 import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
@@ -42,7 +41,6 @@ def main() -> None:
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    sys.path.insert(0, str(ROOT))
     from playwright.sync_api import sync_playwright
 
     from qa.app import serve

@@ -33,10 +33,23 @@ class _Commands(click.Group):
 
 
 def _bot(ctx: click.Context, **extra: Any) -> Chatbot:
+    """The chatbot the options name, opened, with any parts the caller gave (`_parts`)."""
     from qa.chatbot import Chatbot
+    from qa.config import load_settings
 
-    opts = {**ctx.obj, **extra}
-    return Chatbot.load(opts.pop("index_dir"), **opts)
+    bot = Chatbot(load_settings(**{**_options(ctx), **extra}), **_parts(ctx))
+    bot.open()
+    return bot
+
+
+def _options(ctx: click.Context) -> dict[str, Any]:
+    return {k: v for k, v in ctx.obj.items() if k != "parts"}
+
+
+def _parts(ctx: click.Context) -> dict[str, Any]:
+    """Parts to build the chatbot with instead of the defaults (`Chatbot`'s keyword arguments),
+    given by a program that runs the command line: `cli.main(obj={"parts": {...}})`."""
+    return dict(ctx.obj.get("parts") or {})
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -60,7 +73,8 @@ def cli(ctx: click.Context, index_dir: str | None, reader: str | None, store: st
 
     overrides: dict[str, Any] = {"index_dir": index_dir, "reader": reader, "store": store, "top_k": top_k, "threshold": threshold}
     settings = load_settings(**overrides)
-    ctx.obj = {"index_dir": settings.index_dir, **{k: v for k, v in overrides.items() if v is not None and k != "index_dir"}}
+    parts = (ctx.obj or {}).get("parts") or {}
+    ctx.obj = {"index_dir": settings.index_dir, **{k: v for k, v in overrides.items() if v is not None and k != "index_dir"}, "parts": parts}
 
 
 @cli.command("index")
@@ -121,7 +135,7 @@ def _rebuild(ctx: click.Context) -> Chatbot:
     from qa.chatbot import Chatbot
     from qa.config import load_settings
 
-    bot = Chatbot(load_settings(**ctx.obj))
+    bot = Chatbot(load_settings(**_options(ctx)), **_parts(ctx))
     salvage = bot.rebuild()
     for problem in salvage.problems:
         click.echo(f"  {problem}", err=True)
@@ -154,7 +168,7 @@ def ask_cmd(ctx: click.Context, question: str, as_json: bool) -> None:
     from qa.config import load_settings
     from qa.conversation import check_question, clean_question
 
-    problem = check_question(clean_question(question), load_settings(**ctx.obj).max_question_chars)
+    problem = check_question(clean_question(question), load_settings(**_options(ctx)).max_question_chars)
     if problem:  # before any model loads
         raise Problem(problem)
     answer = _bot(ctx).ask(question)
@@ -228,7 +242,8 @@ def eval_cmd(ctx: click.Context, file: Path, mode: str, predictions: Path | None
 
     bar = _ProgressBar(f"{mode} on {file.name}")
     try:
-        summary = run_eval(ctx.obj, file, mode, predictions, report, limit, calibrate_out, part, progress=bar.update, na_probs=na_probs)
+        summary = run_eval(_options(ctx), file, mode, predictions, report, limit, calibrate_out, part, progress=bar.update,
+                           na_probs=na_probs, parts=_parts(ctx))
     finally:
         bar.finish()
     click.echo(json.dumps(summary["metrics"], indent=2) if as_json else format_metrics(summary))

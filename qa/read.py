@@ -213,6 +213,17 @@ class Reader:
         self.warm_up()
         return self._tokenizer
 
+    @property
+    def model(self) -> Any:
+        """The span model (loaded on first use)."""
+        self.warm_up()
+        return self._model
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is loaded yet."""
+        return self._model is not None
+
     def read(self, question: str, passages: Sequence[str]) -> list[Span]:
         """Find answer candidates to `question` in `passages`.
 

@@ -20,13 +20,12 @@ from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from qa.eval.calibrate import Calibration, best_threshold, threshold_curve  # noqa: E402
-from qa.eval.evaluate import run_reader  # noqa: E402
-from qa.read import Reader  # noqa: E402
-from qa.eval.squad import load_squad, squad_metrics  # noqa: E402
-from qa.train.loop import TrainConfig, train_reader  # noqa: E402
+from qa.eval.calibrate import Calibration, best_threshold, threshold_curve
+from qa.eval.evaluate import run_reader
+from qa.read import Reader
+from qa.eval.squad import load_squad, squad_metrics
+from qa.train.loop import TrainConfig, train_reader
 
 VARIANTS = {
     "recipe (as shipped, scaled down)": {},

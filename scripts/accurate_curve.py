@@ -21,9 +21,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from scripts.compare_tuning import evaluate, folder_mb  # noqa: E402
+from qa.eval.bench import evaluate_reader_folder as evaluate, folder_mb
 
 
 def checkpoint_folder(weights: Path, base: Path, work: Path) -> Path:

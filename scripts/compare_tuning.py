@@ -19,30 +19,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from qa.calibration import Calibration  # noqa: E402
-from qa.eval.evaluate import run_reader  # noqa: E402
-from qa.eval.squad import load_squad, squad_metrics  # noqa: E402
-from qa.read import Reader  # noqa: E402
-from qa.train.loop import TrainConfig, train_reader  # noqa: E402
-from qa.train.tuning import recipe_defaults  # noqa: E402
+from qa.eval.squad import load_squad
+from qa.eval.bench import evaluate_reader_folder as evaluate, folder_mb
+from qa.train.loop import TrainConfig, train_reader
+from qa.train.tuning import recipe_defaults
 
 METHODS = ("lora", "top", "full")
-
-
-def folder_mb(folder: Path) -> float:
-    return sum(f.stat().st_size for f in folder.iterdir() if f.is_file()) / 1e6
-
-
-def evaluate(model_dir: Path | None, examples: list) -> dict:
-    reader = Reader(model_dir)
-    t0 = time.process_time()
-    run = run_reader(examples, reader, Calibration())
-    cpu = time.process_time() - t0
-    preds = {r.qid: r.text for r in run.results}
-    m = squad_metrics(examples, preds)
-    return {"em": m["exact"], "f1": m["f1"], "eval_cpu_s": round(cpu, 1), "dtype": reader.dtype}
 
 
 def train(method: str, args: argparse.Namespace) -> dict:

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 V2_DEV = "squad_v2.0_DEV_minus_heldout"
 V2_UNANS = "squad_v2.0_train_unanswerable"

@@ -28,14 +28,14 @@ from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from qa.calibration import FEATURES, Calibration  # noqa: E402
-from qa.eval.calibrate import auroc, expected_calibration_error  # noqa: E402
-from qa.eval.evaluate import EvalRun, QuestionResult, confidences, fit_calibration, is_right, run_reader, summarize  # noqa: E402
-from qa.eval.run import select_part  # noqa: E402
-from qa.eval.squad import load_squad  # noqa: E402
-from qa.read import SHIPPED_READER, Reader  # noqa: E402
+from qa.calibration import FEATURES, Calibration
+from qa.eval.calibrate import auroc, expected_calibration_error
+from qa.eval.evaluate import EvalRun, QuestionResult, confidences, fit_calibration, is_right, run_reader, summarize
+from qa.eval.run import select_part
+from qa.eval.squad import load_squad
+from qa.read import SHIPPED_READER
+from qa.readers import reader_for
 
 # name: (file, part of its articles that is validation)
 FILES = {
@@ -92,7 +92,7 @@ def read_file(reader_dir: Path, path: Path, part: str | None, cache: Path) -> tu
     if cached.exists():
         return exs, [QuestionResult(**r) for r in json.loads(cached.read_text())]
     t0 = time.time()
-    run = run_reader(exs, Reader(reader_dir), Calibration())
+    run = run_reader(exs, reader_for(reader_dir), Calibration())
     print(f"{path.name} ({part or 'all'}): {len(exs)} questions read in {time.time() - t0:.0f} s", file=sys.stderr)
     cached.parent.mkdir(parents=True, exist_ok=True)
     cached.write_text(json.dumps([r.__dict__ for r in run.results]))

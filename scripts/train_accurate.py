@@ -38,7 +38,6 @@ from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 ALL_FILES = {
     "squad_v1.1_train": None,
@@ -79,11 +78,9 @@ def measure(model: Path, data: Path, limit: int | None) -> dict:
     from qa.eval.evaluate import run_reader
     from qa.eval.run import select_part
     from qa.eval.squad import load_squad, squad_metrics
-    from qa.read import Reader
-    from qa.accurate import resolve_reader
+    from qa.readers import reader_for
 
-    folder, device = resolve_reader(str(model))
-    reader = Reader(folder, device=device)
+    reader = reader_for(model)
     results = {}
     for name, file, part in (("v1.1 DEV", "squad_v1.1_DEV_minus_heldout.json", None),
                              ("v2.0 DEV second half", "squad_v2.0_DEV_minus_heldout.json", "second")):

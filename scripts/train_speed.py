@@ -12,9 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 VARIANTS = {
     "recipe: bf16, eager attention, no attention dropout, frozen word pieces": {},

@@ -268,7 +268,7 @@ def test_accurate_base_from_the_packaged_pieces_answers_through_the_reader(tmp_p
     unmerged = PeftModel.from_pretrained(fresh, tmp_path / "reader").eval()
     with torch.no_grad():
         want = unmerged(**enc)
-        got = reader._model(**enc)
+        got = reader.model(**enc)
     torch.testing.assert_close(got.start_logits, want.start_logits, atol=1e-3, rtol=1e-3)
     torch.testing.assert_close(got.end_logits, want.end_logits, atol=1e-3, rtol=1e-3)
 

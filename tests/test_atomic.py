@@ -265,7 +265,7 @@ def test_an_approximate_index_survives_a_save_and_a_load(tmp_path):
     store.save()
     loaded = FaissStore.load(tmp_path / "idx", INFO, approximate_above=2)
     assert type(loaded._faiss).__name__ == "IndexIVFFlat"
-    assert (loaded._vectors == store._vectors).all()
+    assert (loaded.vectors() == store.vectors()).all()
     assert [c.id for c, _ in loaded.dense_search(query, 3)] == before
     assert before[0] == store.chunks[1].id
 

@@ -40,8 +40,8 @@ def make_bot(tmp_path, scripted_reader):
 
     def make(script, slope=1.0, intercept=0.0, calibrated=1.0, **settings) -> Chatbot:
         s = Settings(index_dir=str(tmp_path / "index"), seed_dir=str(seeds), chunk_tokens=60, chunk_overlap=10, **settings)
-        bot = Chatbot(s, embedder=HashEmbedder(), reader=scripted_reader(script, slope, intercept, calibrated))
-        bot._conversation = loaded_conversation()  # spaCy loaded once for all tests (speed only)
+        bot = Chatbot(s, embedder=HashEmbedder(), reader=scripted_reader(script, slope, intercept, calibrated),
+                      conversation=loaded_conversation())  # spaCy loaded once for all tests (speed only)
         bot.open()
         assert bot.store.count() == 3  # every document is one passage, and all three are read
         return bot
@@ -302,8 +302,8 @@ def test_a_follow_up_is_understood_with_the_entity_its_pronouns_agree_with(tmp_p
     seeds.mkdir()
     (seeds / "summit.txt").write_text("Premier Li Qiang met Lee in Beijing on Tuesday. They spoke about trade and patience.")
     s = Settings(index_dir=str(tmp_path / "summit-index"), seed_dir=str(seeds), chunk_tokens=60, chunk_overlap=10)
-    bot = Chatbot(s, embedder=HashEmbedder(), reader=scripted_reader({"Beijing": 2.0, "trade": 1.5}))
-    bot._conversation = loaded_conversation()  # spaCy loaded once for all tests (speed only)
+    bot = Chatbot(s, embedder=HashEmbedder(), reader=scripted_reader({"Beijing": 2.0, "trade": 1.5}),
+                  conversation=loaded_conversation())  # spaCy loaded once for all tests (speed only)
     bot.open()
     first = bot.ask("Where did Li Qiang meet Lee?")
     assert first.text == "Beijing"

@@ -33,10 +33,10 @@ def test_add_and_remove_without_rebuilding(tmp_path):
     docs = make_docs()
     store = fill(FaissStore(tmp_path / "idx", INFO), docs[:2])
     store.save()
-    vectors_before = store._vectors.copy()
+    vectors_before = store.vectors()
     store = FaissStore.load(tmp_path / "idx", INFO)
     fill(store, docs[2:])
-    assert np.allclose(store._vectors[: len(vectors_before)], vectors_before)  # old vectors kept, not re-embedded
+    assert np.allclose(store.vectors()[: len(vectors_before)], vectors_before)  # old vectors kept, not re-embedded
     assert store.delete([docs[0].id]) == 1
     assert store.delete(["nope"]) == 0
     store.save()

@@ -39,8 +39,8 @@ def test_ray_ingest_matches_the_plain_path_and_reruns_add_nothing(tmp_path, clus
     assert bot.store.documents == plain.store.documents
 
     store = FaissStore.load(bot.settings.index_dir, bot.indexer.build_info())  # what was saved
-    ray_vectors = {c.id: v for c, v in zip(store.chunks, store._vectors)}
-    plain_vectors = {c.id: v for c, v in zip(plain.store.chunks, plain.store._vectors)}
+    ray_vectors = {c.id: v for c, v in zip(store.chunks, store.vectors())}
+    plain_vectors = {c.id: v for c, v in zip(plain.store.chunks, plain.store.vectors())}
     assert set(store.chunks) == set(plain.store.chunks)
     for cid, vector in plain_vectors.items():
         np.testing.assert_allclose(ray_vectors[cid], vector, atol=1e-6)

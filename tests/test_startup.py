@@ -107,7 +107,7 @@ def test_page_is_up_before_the_models_and_a_question_waits_for_them(tmp_path, ti
     bot.open()
     demo = serve(bot, block=False)  # returns while the reader is still "loading"
     try:
-        assert not gate.is_set() and bot.reader._model is None
+        assert not gate.is_set() and not bot.reader.loaded
         job = Client(f"http://127.0.0.1:{settings.port}/", verbose=False).submit("What did Xi say?", [], api_name="/ask")
         for _ in range(6000):  # the machine may be busy: up to 5 minutes for the first reply
             if job.outputs():
@@ -120,7 +120,7 @@ def test_page_is_up_before_the_models_and_a_question_waits_for_them(tmp_path, ti
         _, chat = job.result(timeout=120)
         assert [m["role"] for m in chat] == ["user", "assistant"]
         assert "Loading the models" not in str(chat[-1]["content"])
-        assert bot.reader._model is not None
+        assert bot.reader.loaded
     finally:
         gate.set()
         demo.close()

@@ -110,10 +110,9 @@ def test_a_damaged_document_archive_file_loses_no_document(tmp_path, how):
 # --- the defects found by probing, each first seen failing on the code before its fix ----------
 
 def run_cli(tmp_path, *args, monkeypatch):
-    monkeypatch.setattr("qa.embed.Embedder", lambda *a, **k: HashEmbedder())
-    monkeypatch.setattr("qa.read.Reader", lambda *a, **k: NoReader())
     env = {"QA_SEED_DIR": str(tmp_path / "seeds"), "QA_CHUNK_TOKENS": "40", "QA_CHUNK_OVERLAP": "5"}
-    return CliRunner().invoke(cli, ["--index", str(tmp_path / "index"), *args], env=env)
+    parts = {"embedder": HashEmbedder(), "reader": NoReader()}
+    return CliRunner().invoke(cli, ["--index", str(tmp_path / "index"), *args], env=env, obj={"parts": parts})
 
 
 def listed(result):

@@ -6,6 +6,7 @@ It returns what it measured and prints nothing; `qa.cli` shows it.
 from __future__ import annotations
 
 import json
+from enum import Enum
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
@@ -61,10 +62,26 @@ def documents_of(examples: Sequence[SquadExample]) -> list:
     return list(docs.values())
 
 
+class EvalMode(str, Enum):
+    """How `qa eval` asks: READER, each question against its own paragraph; E2E, every paragraph
+    indexed and each question asked of the whole index (retrieval included)."""
+
+    READER = "reader"
+    E2E = "e2e"
+
+    @classmethod
+    def parse(cls, value: str) -> "EvalMode":
+        try:
+            return cls(value)
+        except ValueError:
+            raise SettingsError(f"mode must be {' or '.join(m.value for m in cls)}, not {value!r}") from None
+
+
 def run_eval(
     options: dict[str, Any], file: Path, mode: str = "reader", predictions: Path | None = None,
     report: Path | None = None, limit: int | None = None, calibrate_out: Path | None = None,
     part: str | None = None, progress: Callable[[int, int], None] | None = None, na_probs: Path | None = None,
+    parts: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run `qa eval`: measure, and write the predictions, report and calibration asked for.
 
@@ -79,12 +96,13 @@ def run_eval(
         calibrate_out: Fit the calibration on this file and write it here.
         part: "first" or "second" half of the file's articles.
         progress: Called with (questions done, questions in all).
+        parts: Parts to build the chatbot with instead of the defaults (`Chatbot`'s keyword
+            arguments: embedder, reader, calibration, ...).
 
     Returns:
         The summary: "metrics", "best_threshold", "curve", "reliability".
     """
-    if mode not in ("reader", "e2e"):
-        raise SettingsError(f"mode must be reader or e2e, not {mode!r}")
+    how = EvalMode.parse(mode)
     examples = select_part(load_squad(file), part)[:limit]
     if not examples:
         raise SettingsError(f"{file}: no questions to evaluate")
@@ -97,7 +115,7 @@ def run_eval(
             progress(done, len(examples))
 
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
-        run = _run_mode(options, examples, mode, Path(tmp), step)
+        run = _run_mode(options, examples, how, Path(tmp), step, parts or {})
         if options.get("threshold") is not None:
             from dataclasses import replace
 
@@ -106,7 +124,7 @@ def run_eval(
             run.calibration = fit_calibration(run.results, f"{file.name}{f' ({part} half)' if part else ''}")
             run.calibration.save(calibrate_out)
         summary = summarize(run, examples)
-    summary["metrics"].update({"file": file.name, "mode": mode, "questions": len(examples), "calibration": run.calibration.fitted_on})
+    summary["metrics"].update({"file": file.name, "mode": how.value, "questions": len(examples), "calibration": run.calibration.fitted_on})
     if part:
         summary["metrics"]["part"] = part
     if predictions:
@@ -120,21 +138,22 @@ def run_eval(
     return summary
 
 
-def _run_mode(options: dict[str, Any], examples: list[SquadExample], mode: str, tmp: Path, step: Callable[[int], None]) -> EvalRun:
+def _run_mode(options: dict[str, Any], examples: list[SquadExample], mode: EvalMode, tmp: Path,
+              step: Callable[[int], None], parts: dict[str, Any]) -> EvalRun:
     from qa.chatbot import Chatbot
     from qa.config import load_settings
 
     opts = dict(options)
-    if mode == "e2e":
+    if mode is EvalMode.E2E:
         # A fresh index of the file's paragraphs, in a temporary folder unless a store is given.
         opts["index_dir"] = str(tmp / "index")
         opts["seed_dir"] = str(tmp / "no-seeds")
-        bot = Chatbot(load_settings(**opts))
+        bot = Chatbot(load_settings(**opts), **parts)
         bot.open()
         bot.add_documents(documents_of(examples))
         return run_e2e(examples, bot, step)
     opts.pop("index_dir", None)
-    bot = Chatbot(load_settings(**opts))
+    bot = Chatbot(load_settings(**opts), **parts)
     return run_reader(examples, bot.reader, bot.calibration, progress=step)
 
 

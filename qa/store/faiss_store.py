@@ -99,7 +99,6 @@ class FaissStore:
     @classmethod
     def _load_generation(cls, gen: Path, build_info: dict[str, Any], approximate_above: int) -> "FaissStore":
         import faiss
-        import numpy as np
 
         path = gen.parent
         try:
@@ -291,6 +290,10 @@ class FaissStore:
         return len(gone)
 
     # --- search ---------------------------------------------------------------
+
+    def vectors(self) -> Any:
+        """A copy of the stored vectors: row i belongs to `chunks[i]`."""
+        return self._vectors.copy()
 
     def count(self) -> int:
         return len(self.chunks)
