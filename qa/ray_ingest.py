@@ -19,6 +19,7 @@ Ray started here binds to 127.0.0.1, runs no dashboard and sends no usage statis
 from __future__ import annotations
 
 import functools
+from enum import Enum
 import logging
 import os
 from pathlib import Path
@@ -34,6 +35,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("qa")
 EMBED_ROWS = 256  # passages per embedder call inside an actor
+
+
+class RowKind(str, Enum):
+    """What a row from the workers is: a refused file, a file already indexed, a passage with its
+    vector, or a document (which comes after all its passages)."""
+
+    PROBLEM = "problem"
+    UNCHANGED = "unchanged"
+    CHUNK = "chunk"
+    DOCUMENT = "document"
+
+
 _TEXT_COLUMNS = ("kind", "file", "doc_id", "chunk_id", "source", "title", "text")
 
 
@@ -190,19 +203,19 @@ class _IndexActor:
             try:
                 doc = load_file(path, self.max_bytes)
             except IngestError as err:
-                rows.add("problem", path, text=str(err))
+                rows.add(RowKind.PROBLEM, path, text=str(err))
                 continue
             if doc.id in self.known:
-                rows.add("unchanged", path, doc_id=doc.id, source=doc.source)
+                rows.add(RowKind.UNCHANGED, path, doc_id=doc.id, source=doc.source)
                 continue
             todo.append((path, doc, chunk_document(doc, self.embedder.token_offsets, *self.size)))
         chunks = [(path, c) for path, _, cs in todo for c in cs]
         for lo in range(0, len(chunks), EMBED_ROWS):
             part = chunks[lo : lo + EMBED_ROWS]
             for (path, c), vector in zip(part, self.embedder.embed([c.text for _, c in part])):
-                rows.add("chunk", path, c.doc_id, c.id, c.source, "", c.text, c.start, c.end, vector=vector)
+                rows.add(RowKind.CHUNK, path, c.doc_id, c.id, c.source, "", c.text, c.start, c.end, vector=vector)
         for path, doc, cs in todo:
-            rows.add("document", path, doc.id, "", doc.source, doc.title, doc.text, parts=len(cs))
+            rows.add(RowKind.DOCUMENT, path, doc.id, "", doc.source, doc.title, doc.text, parts=len(cs))
         return rows.columns()
 
 
@@ -213,11 +226,11 @@ class _Rows:
         self.dimension = dimension
         self.cols: dict[str, list[Any]] = {k: [] for k in (*_TEXT_COLUMNS, "start", "end", "parts", "vector")}
 
-    def add(self, kind: str, file: str, doc_id: str = "", chunk_id: str = "", source: str = "", title: str = "",
+    def add(self, kind: RowKind, file: str, doc_id: str = "", chunk_id: str = "", source: str = "", title: str = "",
             text: str = "", start: int = -1, end: int = -1, parts: int = 0, vector: Any = None) -> None:
         import numpy as np
 
-        values = (kind, file, doc_id, chunk_id, source, title, text, start, end, parts)
+        values = (kind.value, file, doc_id, chunk_id, source, title, text, start, end, parts)
         for name, value in zip((*_TEXT_COLUMNS, "start", "end", "parts"), values):
             self.cols[name].append(value)
         self.cols["vector"].append(np.zeros(self.dimension, np.float32) if vector is None else vector)
@@ -242,10 +255,10 @@ class _Assembler:
 
     def add(self, batch: dict[str, Any]) -> Iterator[Prepared]:
         for i, kind in enumerate(batch["kind"]):
-            if kind == "problem":
+            if kind == RowKind.PROBLEM:
                 self.report.problems.append(str(batch["text"][i]))
                 self.files_done += 1
-            elif kind == "unchanged":
+            elif kind == RowKind.UNCHANGED:
                 self.report.unchanged.append(str(batch["source"][i]))
                 self.files_done += 1
             else:
@@ -258,12 +271,12 @@ class _Assembler:
 
         doc_id, file = str(batch["doc_id"][i]), str(batch["file"][i])
         if self.owner.setdefault(doc_id, file) != file:  # the same content in another file
-            if kind == "document":
+            if kind == RowKind.DOCUMENT:
                 self.report.unchanged.append(str(batch["source"][i]))
                 self.files_done += 1
             return None
         entry = self.pending.setdefault(doc_id, {"doc": None, "parts": -1, "chunks": [], "vectors": []})
-        if kind == "chunk":
+        if kind == RowKind.CHUNK:
             entry["chunks"].append(Chunk(str(batch["chunk_id"][i]), doc_id, str(batch["source"][i]),
                                          str(batch["text"][i]), int(batch["start"][i]), int(batch["end"][i])))
             entry["vectors"].append(batch["vector"][i])

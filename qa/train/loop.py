@@ -112,8 +112,10 @@ class TrainConfig:
         for name, value in (("batch_size", self.batch_size), ("grad_accum", self.grad_accum), ("epochs", self.epochs)):
             if value <= 0:
                 raise SettingsError(f"{name} must be greater than 0, not {value}")
-        if self.tune not in ("full", "lora", "top"):
-            raise SettingsError(f"tune must be full, lora or top, not {self.tune!r}")
+        from qa.train.tuning import TUNE_METHODS
+
+        if self.tune not in TUNE_METHODS:
+            raise SettingsError(f"tune must be one of {', '.join(TUNE_METHODS)}, not {self.tune!r}")
 
     @property
     def windows(self) -> Any:

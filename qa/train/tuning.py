@@ -12,12 +12,21 @@
 from __future__ import annotations
 
 import json
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from qa.errors import SettingsError
 
-TUNE_METHODS = ("full", "lora", "top")
+class TuneMethod(str, Enum):
+    """Which weights training changes: all of them, LoRA adapters, or the top layers."""
+
+    FULL = "full"
+    LORA = "lora"
+    TOP = "top"
+
+
+TUNE_METHODS = tuple(m.value for m in TuneMethod)
 HEAD = "qa_outputs"  # the span head of every *ForQuestionAnswering model in transformers
 
 
