@@ -50,13 +50,8 @@ def open_store(settings: Settings, build_info: dict[str, Any], fresh: bool = Fal
 
     path = _faiss_path(uri)
     if not fresh and FaissStore.exists(path):
-        try:
-            return FaissStore.load(path, build_info, settings.approximate_above)
-        except IndexCorruptError:
-            # Another process may be in the middle of the folder's first save (its documents are
-            # written before the first version): look again once its write lock is released.
-            with FaissStore(path, build_info, settings.approximate_above).lock():
-                return FaissStore.load(path, build_info, settings.approximate_above)
+        # Another process may be in the middle of a save: looked at again under its lock.
+        return FaissStore.open_consistent(path, build_info, settings.approximate_above)
     return FaissStore(path, build_info, settings.approximate_above)
 
 

@@ -196,8 +196,8 @@ class DocumentArchive:
     def ids(self) -> set[str]:
         return {p.stem for p in self.folder.glob("*.json")} if self.folder.is_dir() else set()
 
-    def keep_only(self, doc_ids: Iterable[str]) -> None:
-        """Delete the files of documents no longer indexed."""
-        keep = set(doc_ids)
-        for stale in self.ids() - keep:
-            (self.folder / f"{stale}.json").unlink(missing_ok=True)
+    def remove(self, doc_ids: Iterable[str]) -> None:
+        """Delete the kept copies of documents removed on request (`qa index --remove`, or a file
+        indexed again with new content). Nothing else ever deletes one."""
+        for doc_id in doc_ids:
+            (self.folder / f"{doc_id}.json").unlink(missing_ok=True)

@@ -30,6 +30,29 @@ def _current(path: Path) -> str | None:
 
 
 
+ACKNOWLEDGED = "ACKNOWLEDGED"  # the journal of the last acknowledged save
+
+
+def _acknowledged(path: Path) -> tuple[str, dict[str, str]] | None:
+    """(generation, {document id: source}) of the last save that was acknowledged, or None when
+    the journal is missing or unreadable (then only the generations themselves can tell)."""
+    try:
+        row = json.loads((path / ACKNOWLEDGED).read_text())
+        generation, documents = row["generation"], row["documents"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(generation, str) or not isinstance(documents, dict):
+        return None
+    return generation, {str(k): str(v) for k, v in documents.items()}
+
+
+def _write_acknowledged(path: Path, generation: str, documents: dict[str, str]) -> None:
+    tmp = path / f"{ACKNOWLEDGED}.tmp"
+    tmp.write_text(json.dumps({"generation": generation, "documents": documents}))
+    _fsync(tmp)
+    os.replace(tmp, path / ACKNOWLEDGED)
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:

@@ -32,7 +32,7 @@ from qa.store.base import (
     APPROXIMATE_ABOVE, IVF_NPROBE, DocumentArchive, bm25_index, bm25_search, IndexCorruptError, IndexMismatchError, Salvage, StoreError, io_problem, keyword_tokens,
 )
 from qa.store.faiss_files import (
-    _current, _damaged_files, _from_older, _fsync, _generations, _manifest_documents, _read_jsonl, _readable_rows, _sha256, _write_jsonl,
+    _acknowledged, _current, _damaged_files, _from_older, _fsync, _generations, _manifest_documents, _read_jsonl, _readable_rows, _sha256, _write_acknowledged, _write_jsonl,
 )
 from qa.types import Chunk, Document
 
@@ -63,6 +63,7 @@ class FaissStore:
         self._bm25: Any = None
         self._bm25_folder: Path | None = None  # saved keyword index, loaded on the first keyword search
         self.generation = ""  # the saved generation this store holds ("" = not saved)
+        self._removed: set[str] = set()  # documents deleted since loading: their kept copies go at the next save
         self.is_new = not FaissStore.exists(self.path)  # nothing saved here yet: may be seeded
 
     # --- persistence -------------------------------------------------------
@@ -88,13 +89,41 @@ class FaissStore:
             raise FileNotFoundError(f"no index in {path}")
         named = _current(path)
         if named is not None:
-            return cls._load_generation(path / named, build_info, approximate_above)
+            return cls._acknowledged_or_refused(cls._load_generation(path / named, build_info, approximate_above))
         for gen in _generations(path):
             try:
-                return cls._load_generation(gen, build_info, approximate_above)
+                store = cls._load_generation(gen, build_info, approximate_above)
+            except IndexMismatchError:
+                raise
             except IndexCorruptError as err:
                 log.warning("%s", err)
+                continue
+            return cls._acknowledged_or_refused(store)  # an older version than acknowledged is refused
         raise IndexCorruptError(f"no intact version of the index in {path}; {_rebuild_hint(path)}")
+
+    @classmethod
+    def _acknowledged_or_refused(cls, store: "FaissStore") -> "FaissStore":
+        """`store` when it is the last acknowledged save or newer; an older version is refused
+        (it would answer without documents that were acknowledged, or with removed ones)."""
+        ack = _acknowledged(store.path)
+        if ack is None or store.generation >= ack[0]:
+            return store
+        missing = [source for doc_id, source in ack[1].items() if doc_id not in store.documents]
+        lacking = f": {len(missing)} acknowledged document(s) are not in the version left ({', '.join(sorted(missing)[:5])})" if missing else ""
+        raise IndexCorruptError(
+            f"the newest version of the index in {store.path} ({ack[0]}) is damaged or missing{lacking}; "
+            f"{_rebuild_hint(store.path)}"
+        )
+
+    @classmethod
+    def open_consistent(cls, path: str | Path, build_info: dict[str, Any], approximate_above: int = APPROXIMATE_ABOVE) -> "FaissStore":
+        """`load`, looked at again under the writers' lock when it fails: another process may be
+        between the steps of a save (its documents, its generation, its pointer, its journal)."""
+        try:
+            return cls.load(path, build_info, approximate_above)
+        except IndexCorruptError:
+            with FaissStore(path, build_info, approximate_above).lock():
+                return cls.load(path, build_info, approximate_above)
 
     @classmethod
     def _load_generation(cls, gen: Path, build_info: dict[str, Any], approximate_above: int) -> "FaissStore":
@@ -161,6 +190,11 @@ class FaissStore:
                 if name == "documents.jsonl":
                     with contextlib.suppress(TypeError):
                         found.setdefault(row["id"], Document(**row))
+        ack = _acknowledged(path)
+        if ack is not None and ack[0] > newest.name:  # the acknowledged newest version is gone
+            problems.append(f"{ack[0]} (the newest version) is missing; its documents come from the kept copies")
+        for doc_id, source in [*(ack[1].items() if ack else []), *((i, i) for i in sorted(archive.ids()))]:
+            wanted.setdefault(doc_id, source)  # every acknowledged and every kept document is rebuilt
         for doc_id in [d for d in wanted if d not in found]:
             doc = archive.get(doc_id) or _from_older(gens[1:], doc_id)
             if doc is not None:
@@ -208,8 +242,12 @@ class FaissStore:
         pointer.write_text(json.dumps({"generation": gen_name}))
         _fsync(pointer)
         os.replace(pointer, self.path / "CURRENT")
+        _write_acknowledged(self.path, gen_name, {d.id: d.source for d in self.documents.values()})
         self.generation, self.is_new = gen_name, False
         self._remove_old_generations(keep=gen_name)
+        # A document's kept copy goes only when it was removed (`delete`), never by clean-up.
+        DocumentArchive(self.path / "documents").remove(self._removed - set(self.documents))
+        self._removed = set()
         return self.path / gen_name
 
     def is_stale(self) -> bool:
@@ -219,7 +257,7 @@ class FaissStore:
 
     def refresh(self) -> "FaissStore":
         """This store, or the newer generation another process saved since it was loaded."""
-        return FaissStore.load(self.path, self.build_info, self.approximate_above) if self.is_stale() else self
+        return FaissStore.open_consistent(self.path, self.build_info, self.approximate_above) if self.is_stale() else self
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
@@ -247,10 +285,6 @@ class FaissStore:
             shutil.rmtree(old, ignore_errors=True)
         for stale in self.path.glob(".gen-*.tmp"):
             shutil.rmtree(stale, ignore_errors=True)
-        referenced = set(self.documents)
-        for gen in gens[:1]:  # the previous generation's documents stay too
-            referenced |= {row["id"] for row in _manifest_documents(gen / "manifest.json")[0]}
-        DocumentArchive(self.path / "documents").keep_only(referenced)
 
     # --- updates -------------------------------------------------------------
 
@@ -260,7 +294,7 @@ class FaissStore:
         new.documents = dict(self.documents)
         new.chunks = list(self.chunks)
         new._vectors, new._faiss, new._bm25, new._bm25_folder = self._vectors, self._faiss, self._bm25, self._bm25_folder
-        new.generation, new.is_new = self.generation, self.is_new
+        new.generation, new.is_new, new._removed = self.generation, self.is_new, set(self._removed)
         return new
 
     def upsert(self, documents: Sequence[Document], chunks: Sequence[Chunk], vectors: Any) -> None:
@@ -286,6 +320,7 @@ class FaissStore:
         self._vectors = self._vectors[keep]
         for d in gone:
             del self.documents[d]
+        self._removed |= gone
         self._faiss = self._bm25 = self._bm25_folder = None
         return len(gone)
 

@@ -86,6 +86,7 @@ class MilvusStore:
         self._count: int | None = None
         self._bm25: Any = None  # (chunks, bm25s index) when keyword search runs on this side
         self.revision = ""
+        self._removed: set[str] = set()  # documents deleted since opening: their kept copies go at the next save
         self.is_new = False
         self.full_text = True  # the server computes BM25 itself (Milvus 2.5+ and Milvus Lite)
         self.archive = DocumentArchive(_archive_folder(address, collection)) if address.endswith(".db") else None
@@ -140,6 +141,12 @@ class MilvusStore:
                 self.client.drop_collection(name)
             have = set()
         if not have:
+            if not fresh and self.archive is not None and self.archive.ids():
+                # Emptied under us: seeding it now would bury the documents acknowledged before.
+                raise StoreMissingError(
+                    f"the Milvus store {self.address} lost its collections; its {len(self.archive.ids())} document(s) "
+                    f"are kept in {self.archive.folder}: run `qa index --rebuild` to index them again"
+                )
             self._create_collections()
             self.is_new = not fresh
             return
@@ -174,9 +181,8 @@ class MilvusStore:
                 self.client.drop_collection(self.chunks_name)
             self._create_chunks(full_text=False)
         self._create_documents()
-        if self.archive is not None:
+        if self.archive is not None:  # kept copies are never cleared here: a rebuild re-indexes them
             self.archive.folder.mkdir(parents=True, exist_ok=True)
-            self.archive.keep_only(())
         self._count = 0
 
     def _create_chunks(self, full_text: bool) -> None:
@@ -267,7 +273,7 @@ class MilvusStore:
         new = MilvusStore(self.address, self.build_info, self.collection, self.index_type, _connection=self._conn)
         new.documents = dict(self.documents)
         new._count, new._bm25, new.revision = self._count, self._bm25, self.revision
-        new.full_text, new.archive = self.full_text, self.archive
+        new.full_text, new.archive, new._removed = self.full_text, self.archive, set(self._removed)
         return new
 
     def upsert(self, documents: Sequence[Document], chunks: Sequence[Chunk], vectors: Any) -> None:
@@ -299,6 +305,7 @@ class MilvusStore:
             self._delete_rows(gone)
             for d in gone:
                 del self.documents[d]
+            self._removed |= set(gone)
             self._count = self._bm25 = None
         return len(gone)
 
@@ -321,8 +328,9 @@ class MilvusStore:
                 self.client.upsert(self.docs_name, [_doc_row(REVISION_ROW, 0, 1, "", "", revision)])
                 self.client.flush(self.chunks_name)
                 self.client.flush(self.docs_name)
-            if self.archive is not None:
-                self.archive.keep_only(self.documents)
+            if self.archive is not None:  # only documents removed on request lose their kept copy
+                self.archive.remove(self._removed - set(self.documents))
+                self._removed = set()
         except OSError as err:
             raise io_problem(err, f"save the Milvus store {self.address}") from None
         except Exception as err:  # noqa: BLE001 - MilvusException and friends
