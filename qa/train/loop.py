@@ -115,7 +115,7 @@ class TrainConfig:
         from qa.train.tuning import TUNE_METHODS
 
         if self.tune not in TUNE_METHODS:
-            raise SettingsError(f"tune must be one of {', '.join(TUNE_METHODS)}, not {self.tune!r}")
+            raise SettingsError(f"tune must be {', '.join(TUNE_METHODS[:-1])} or {TUNE_METHODS[-1]}, not {self.tune!r}")
 
     @property
     def windows(self) -> Any:
