@@ -7,7 +7,7 @@ from typing import Mapping, Sequence
 
 from qa.calibration import Calibration
 from qa.text import normalize_answer
-from qa.text import sentence_around, title_of
+from qa.text import cap_quote, sentence_around, title_of
 from qa.types import Answer, Chunk, Document, Hit, Span
 
 NOT_IN_DOCUMENTS = "The documents don't say."
@@ -145,7 +145,7 @@ def _same_answer(a: str, b: str) -> bool:
 
 def _to_answer(question: str, cand: Candidate) -> Answer:
     chunk, span = cand.chunk, cand.span
-    q_start, q_end = sentence_around(chunk.text, span.start, span.end)
+    q_start, q_end = cap_quote(chunk.text, *sentence_around(chunk.text, span.start, span.end), span.start, span.end)
     text = shorten_answer(span.text)
     return Answer(
         text=text,
@@ -187,7 +187,7 @@ def place_in_documents(answer: Answer, documents: Mapping[str, Document], margin
         return answer
     lo = max(0, answer.start - margin)
     window = doc.text[lo : answer.end + margin]
-    q_start, q_end = sentence_around(window, answer.start - lo, answer.end - lo)
+    q_start, q_end = cap_quote(window, *sentence_around(window, answer.start - lo, answer.end - lo), answer.start - lo, answer.end - lo)
     alternatives = tuple(place_in_documents(a, documents, margin) for a in answer.alternatives)
     return replace(
         answer, title=title_of(doc), quote=window[q_start:q_end], quote_start=lo + q_start, alternatives=alternatives

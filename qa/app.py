@@ -224,12 +224,17 @@ def _signature(bot: Chatbot) -> str:
     return "\n".join(sorted(d.id + d.source for d in bot.documents()))
 
 
+def upload_folder() -> Path:
+    """Where Gradio keeps uploaded files until a handler takes them."""
+    import tempfile
+
+    return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
+
+
 def forget_uploads(paths: list[str]) -> None:
     """Delete Gradio's temporary copies of uploaded files (and their emptied folders), so that
     no upload outlives its indexing or refusal. Only files inside Gradio's upload folder."""
-    import tempfile
-
-    root = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
+    root = upload_folder()
     for path in paths:
         file = Path(path).resolve()
         if root not in file.parents:
@@ -241,20 +246,78 @@ def forget_uploads(paths: list[str]) -> None:
             pass
 
 
-class RefuseUploads:
-    """ASGI middleware answering 403 to every upload request: with uploads off, no route of
-    the page accepts a file (Gradio's POST /gradio_api/upload otherwise stores it)."""
+UNCLAIMED_UPLOAD_SECONDS = 600  # an upload no handler took within this long is deleted
+_FILE_ROUTES = ("/upload", "/process_recording")  # Gradio's routes that store a file
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
+
+def _carries_a_file(scope: dict) -> bool:
+    if scope.get("type") != "http" or scope.get("method") != "POST":
+        return False
+    headers = dict(scope.get("headers") or [])
+    multipart = headers.get(b"content-type", b"").lower().startswith(b"multipart/")
+    return multipart or scope.get("path", "").rstrip("/").endswith(_FILE_ROUTES)
+
+
+async def _refuse(send: Any, status: int, message: str) -> None:
+    import json as _json
+
+    body = _json.dumps({"detail": message}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class UploadGate:
+    """ASGI middleware in front of every route that stores a file (any multipart POST, and
+    Gradio's upload and recording routes): with uploads off, each is answered 403; with them on,
+    a file is refused (507) while unclaimed uploads already hold `cap_bytes` on disk, so no client
+    can fill the disk with files it never indexes (`sweep_uploads` deletes those)."""
+
+    def __init__(self, app: Any, uploads: bool = False, cap_bytes: int = 0) -> None:
+        self.app, self.uploads, self.cap_bytes = app, uploads, cap_bytes
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope.get("type") == "http" and scope.get("method") == "POST" and scope.get("path", "").rstrip("/").endswith("/upload"):
-            body = b'{"detail": "Uploads are switched off on this server."}'
-            await send({"type": "http.response.start", "status": 403, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
-            return
+        if _carries_a_file(scope):
+            if not self.uploads:
+                return await _refuse(send, 403, "Uploads are switched off on this server.")
+            if self.cap_bytes and _folder_bytes(upload_folder()) >= self.cap_bytes:
+                return await _refuse(send, 507, "Too many uploads are waiting to be indexed; try again in a few minutes.")
         await self.app(scope, receive, send)
+
+
+def _folder_bytes(folder: Path) -> int:
+    total = 0
+    for f in folder.rglob("*") if folder.is_dir() else []:
+        try:
+            total += f.stat().st_size if f.is_file() else 0
+        except OSError:
+            pass
+    return total
+
+
+def sweep_uploads(older_than: float = UNCLAIMED_UPLOAD_SECONDS, now: float | None = None) -> list[Path]:
+    """Delete files in Gradio's upload folder that no handler took within `older_than` seconds
+    (uploads never followed by indexing, and the empty files Gradio leaves); returns them."""
+    now = time.time() if now is None else now
+    root, gone = upload_folder(), []
+    for f in sorted(root.rglob("*")) if root.is_dir() else []:
+        try:
+            if f.is_file() and not f.is_symlink() and now - f.stat().st_mtime > older_than:
+                f.unlink()
+                gone.append(f)
+        except OSError:
+            continue
+    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), reverse=True) if root.is_dir() else []:
+        try:
+            folder.rmdir()  # only when emptied
+        except OSError:
+            pass
+    return gone
+
+
+def _sweep_forever(stop: threading.Event, every: float = 60.0) -> None:
+    while not stop.wait(every):
+        sweep_uploads()
 
 
 def _theme() -> Any:
@@ -294,13 +357,15 @@ def serve(bot: Chatbot, block: bool = True) -> Any:
         demo.launch(
             server_name=s.host, server_port=s.port, share=s.share, auth=auth, max_file_size=f"{s.max_upload_mb}mb",
             show_error=False, quiet=True, prevent_thread_lock=True, theme=_theme(), css=CSS,
-            footer_links=[], allowed_paths=[], app_kwargs=_app_kwargs(s.uploads),
+            footer_links=[], allowed_paths=[], app_kwargs=_app_kwargs(s.uploads, _upload_cap(s)),
         )
     except OSError as err:
         if "port" not in str(err):
             raise
         raise OSError(f"port {s.port} on {s.host} is in use (another qa or program?): stop it, or choose another "
                       f"port with --port N or QA_PORT=N") from None
+    sweep_uploads()  # what an earlier run left
+    threading.Thread(target=_sweep_forever, args=(threading.Event(),), name="qa-upload-sweeper", daemon=True).start()
     log.info("chat page ready in %.1f s", time.perf_counter() - started)
     print(f"qa: the chat page is at http://{s.host}:{s.port} \u2014 open it in a browser (Ctrl-C stops it)", flush=True)
     print(f"{len(bot.documents())} document(s); search: {bot.store.mode}", flush=True)  # which store mode serves
@@ -313,12 +378,15 @@ def serve(bot: Chatbot, block: bool = True) -> Any:
     return demo
 
 
-def _app_kwargs(uploads: bool) -> dict[str, Any]:
-    if uploads:
-        return {}
+def _upload_cap(s: Any) -> int:
+    """Bytes that unclaimed uploads may hold on disk: five largest files without a login, twenty with one."""
+    return (20 if s.auth else 5) * s.max_upload_mb * 1024 * 1024
+
+
+def _app_kwargs(uploads: bool, cap_bytes: int) -> dict[str, Any]:
     from starlette.middleware import Middleware
 
-    return {"middleware": [Middleware(RefuseUploads)]}
+    return {"middleware": [Middleware(UploadGate, uploads=uploads, cap_bytes=cap_bytes)]}
 
 
 def main() -> None:

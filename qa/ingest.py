@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import html.parser
 import logging
+import os
 import re
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -62,14 +63,34 @@ def load_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, name: str | 
     return Document(id=content_id(text), source=source, text=text, title=title or first_line_title(text))
 
 
-def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """The supported files named, or found inside the folders named, in sorted order."""
+def iter_files(paths: Iterable[str | Path], skipped: list[str] | None = None) -> Iterator[Path]:
+    """The supported files named, or found inside the folders named, in sorted order.
+
+    A file named is read even when it is a link (the user named it). Inside a folder, a link
+    that leads out of the folder is never followed (a `docs/x.txt -> /etc/passwd` would put that
+    file's text in front of everyone using the page): it is left out and named in `skipped`.
+    """
     for p in paths:
         p = Path(p)
-        if p.is_dir():
-            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED)
-        else:
+        if not p.is_dir():
             yield p
+            continue
+        root = p.resolve()
+        for folder, dirs, files in os.walk(p):  # links to folders are not walked into
+            for d in [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
+                dirs.remove(d)
+                if skipped is not None:
+                    skipped.append(f"{Path(folder) / d}: a link to a folder, not followed")
+            for name in sorted(files):
+                f = Path(folder) / name
+                if f.suffix.lower() not in SUPPORTED:
+                    continue
+                if f.is_symlink() and not f.resolve().is_relative_to(root):
+                    if skipped is not None:
+                        skipped.append(f"{f}: a link to a file outside {p}, not followed")
+                    continue
+                if f.is_file():
+                    yield f
 
 
 def load_paths(
@@ -80,8 +101,9 @@ def load_paths(
     A file that fails in an unexpected way is refused too, so the others are still indexed.
     `progress` is called with ("reading NAME", share of files done) before each file.
     """
-    docs, problems = [], []
-    files = list(iter_files(paths))
+    docs: list[Document] = []
+    problems: list[str] = []
+    files = list(iter_files(paths, problems))
     for i, f in enumerate(files):
         if progress:
             progress(f"reading {f.name}", i / len(files))
@@ -118,7 +140,7 @@ def decode_text(data: bytes, source: str) -> str:
     best = from_bytes(data).best()
     if best is None:
         raise IngestError(f"{source}: looks like a binary file, not text (no text encoding fits)")
-    text = str(best)
+    text = _western_if_as_good(data, best.encoding, str(best))
     controls = sum(1 for ch in text[:10000] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if controls > 0.01 * min(len(text), 10000):
         raise IngestError(f"{source}: looks like a binary file, not text")
@@ -214,6 +236,34 @@ def _markdown_title(text: str) -> str:
             title = line.lstrip("#").strip()
             return title if len(title) <= 120 else ""
     return ""
+
+
+# Single-byte Latin code pages a detector confuses on short texts ("crème" read as Central
+# European "crčme"); among them Windows-1252, the commonest legacy encoding, wins unless
+# another one gives more letters.
+_LATIN_CODE_PAGES = {"cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_1", "iso8859_2", "iso8859_4", "iso8859_9",
+                     "iso8859_10", "iso8859_13", "iso8859_15", "iso8859_16", "mac_roman", "mac_latin2", "cp850", "cp437"}
+
+
+def _western_if_as_good(data: bytes, encoding: str, detected: str) -> str:
+    """`detected`, or `data` read as Windows-1252 when that reads as many accented Latin letters
+    and the detector chose another Latin code page, or the text is mostly plain Latin letters
+    anyway (a short "crème" is otherwise read as Arabic or Central European)."""
+    latin_page = encoding.lower().replace("-", "_") in _LATIN_CODE_PAGES
+    ascii_letters = sum(1 for ch in detected if ch.isascii() and ch.isalpha())
+    if not latin_page and ascii_letters < 0.8 * sum(1 for ch in detected if ch.isalpha()):
+        return detected
+    try:
+        western = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return detected
+    return western if _accented_latin(western) >= _accented_latin(detected) else detected
+
+
+def _accented_latin(text: str) -> int:
+    import unicodedata
+
+    return sum(1 for ch in text if ord(ch) > 127 and ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN"))
 
 
 def _normalise(text: str) -> str:

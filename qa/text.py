@@ -86,6 +86,25 @@ def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     return min(lo, start), max(hi, end)
 
 
+MAX_QUOTE_CHARS = 600  # a longer sentence (a text without sentence ends) is quoted around its answer
+
+
+def cap_quote(text: str, lo: int, hi: int, start: int, end: int, limit: int = MAX_QUOTE_CHARS) -> tuple[int, int]:
+    """(lo, hi), or when that is over `limit` characters, a window of about `limit` around the
+    answer text[start:end], cut at white space, that still holds the whole answer."""
+    if hi - lo <= limit:
+        return lo, hi
+    room = max(0, limit - (end - start)) // 2
+    new_lo, new_hi = max(lo, start - room), min(hi, end + room)
+    if new_lo > lo:  # start after a white space, so no word is cut
+        space = text.find(" ", new_lo, start)
+        new_lo = space + 1 if space != -1 else new_lo
+    if new_hi < hi:
+        space = text.rfind(" ", end, new_hi)
+        new_hi = space if space != -1 else new_hi
+    return min(new_lo, start), max(new_hi, end)
+
+
 def _soft_break(text: str, left_end: int, right_start: int) -> bool:
     """Whether the gap between two sentence spans is a line wrapped inside one sentence: a
     single line break after a character that ends no sentence, before a lower-case letter."""
