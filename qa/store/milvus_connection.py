@@ -58,6 +58,7 @@ class _Connection:
         self.lite_path = os.path.abspath(address) if address.endswith(".db") else ""
         if self.lite_path:
             Path(self.lite_path).parent.mkdir(parents=True, exist_ok=True)
+        silence_milvus_logs()
         try:
             with _quiet_milvus_logs():
                 self.client = MilvusClient(uri=address, token=os.environ.get("MILVUS_TOKEN", ""))
@@ -112,10 +113,20 @@ def _reason(err: BaseException) -> str:
 
 
 
+_MILVUS_LOGGERS = ("pymilvus", "pymilvus.decorators", "pymilvus.milvus_client", "pymilvus.client", "milvus_lite", "grpc")
+
+
+def silence_milvus_logs() -> None:
+    """From now on, pymilvus and Milvus Lite print nothing: every error of theirs is raised, and
+    qa turns it into a message (their own loggers print raw tracebacks on stderr)."""
+    for name in _MILVUS_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+
 @contextlib.contextmanager
 def _quiet_milvus_logs() -> Iterator[None]:
     """pymilvus and Milvus Lite log tracebacks of errors that are raised and reported anyway."""
-    loggers = [logging.getLogger(n) for n in ("pymilvus", "milvus_lite", "grpc")]
+    loggers = [logging.getLogger(n) for n in _MILVUS_LOGGERS]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.CRITICAL)

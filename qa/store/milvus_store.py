@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import logging
 import os
 import re
 import time
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 from qa.errors import SettingsError
 from qa.store.base import (
@@ -51,6 +52,27 @@ DELETE_IDS = 500
 CHUNK_FIELDS = ["doc_id", "source", "text", "char_start", "char_end"]
 
 log = logging.getLogger("qa")
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _answered_or_store_error(method: F) -> F:
+    """A search that Milvus cannot answer (a server gone away mid-question) raises a StoreError
+    with a message, never pymilvus' own exception; the next question tries again."""
+
+    @functools.wraps(method)
+    def wrapper(self: "MilvusStore", *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except StoreError:
+            raise
+        except Exception as err:  # noqa: BLE001 - MilvusException, gRPC errors and friends
+            where = "Milvus Lite database" if self.address.endswith(".db") else "Milvus server"
+            raise StoreError(f"the {where} {self.address} did not answer ({_reason(err)}); "
+                             "check that it is running and ask again") from None
+
+    return wrapper  # type: ignore[return-value]
 
 
 class MilvusStore:
@@ -394,6 +416,7 @@ class MilvusStore:
 
     # --- search --------------------------------------------------------------------
 
+    @_answered_or_store_error
     def count(self) -> int:
         """Number of passages (asked of Milvus after each change, then remembered)."""
         if self._count is None:
@@ -401,6 +424,7 @@ class MilvusStore:
             self._count = int(rows[0]["count(*)"]) if rows else 0
         return self._count
 
+    @_answered_or_store_error
     def dense_search(self, vector: Any, k: int) -> list[tuple[Chunk, float]]:
         """The k passages of highest inner product with a unit query vector."""
         if k <= 0 or not self.count():
@@ -411,6 +435,7 @@ class MilvusStore:
         )[0]
         return [(_chunk(h), float(h["distance"])) for h in hits]
 
+    @_answered_or_store_error
     def keyword_search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
         """The k passages of highest BM25 score (computed by Milvus) that share a word with the query."""
         if k <= 0 or not keyword_tokens(query) or not self.count():
@@ -425,6 +450,7 @@ class MilvusStore:
         # Milvus Lite reports -score as the distance, a server +score: BM25 scores are never negative.
         return [(_chunk(h), abs(float(h["distance"]))) for h in hits if h["distance"]]
 
+    @_answered_or_store_error
     def hybrid_search(self, query: str, vector: Any, k: int, candidates: int = 20, rrf_k: int = 60) -> list[Hit]:
         """Dense and BM25 candidates fused by reciprocal rank fusion inside Milvus; the top k.
 
