@@ -1,0 +1,43 @@
+"""The seed article answered as a user expects, with the default reader (slow): who said what,
+and questions that sound answerable but that the article does not answer."""
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+WHO_SAID = [
+    ("Who told Lee about the need to have patience?", "Li Qiang"),
+    ("Who said the Lee government's blind trust made it no different from its conservative predecessor?", "Kim Yo Jong"),
+    ("Who is Kim Jong Un's sister?", "Kim Yo Jong"),
+    ("Who recognized South Korea's efforts?", "Xi"),
+]
+
+NOT_IN_THE_ARTICLE = [
+    "How many nuclear weapons does North Korea have?",
+    "What is the population of Shanghai?",
+    "When will Lee and Xi meet again?",
+    "What did Donald Trump say about Lee?",
+]
+
+
+@pytest.mark.parametrize("question,who", WHO_SAID)
+def test_who_said_what(seed_bot, question, who):
+    a = seed_bot.ask(question)
+    assert not a.abstained and who in a.text, (question, a.text, a.score)
+
+
+def test_what_did_xi_say_is_xi_and_not_hedged(seed_bot):
+    a = seed_bot.ask("What did Xi say?")
+    assert not a.abstained and "patience" in a.quote
+    assert "Xi" in a.quote
+
+
+def test_what_did_kim_yo_jong_say(seed_bot):
+    a = seed_bot.ask("What did Kim Yo Jong say?")
+    assert not a.abstained and "blind trust" in a.quote
+
+
+@pytest.mark.parametrize("question", NOT_IN_THE_ARTICLE)
+def test_questions_the_article_does_not_answer_are_abstained_on(seed_bot, question):
+    a = seed_bot.ask(question)
+    assert a.abstained and a.message == "The documents don't say.", (question, a.text, a.score)
