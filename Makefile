@@ -19,7 +19,7 @@ run: index
 test: install accurate browser
 	$(BIN)/python -m pytest
 
-check: install
+check: install accurate
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q -m "not slow and not browser and not milvus"
 
@@ -41,11 +41,11 @@ $(ACCURATE_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet --no-deps $(ACCURATE_PIECES)
 	touch $(ACCURATE_STAMP)
 
-# Builds the index from seeds/ when it is missing, re-indexes it when it was built with
-# other settings, and adds seed files that are new; unchanged documents are skipped, and when
-# nothing is new no model is loaded (so `make run` loads the models once, in `qa serve`).
+# Builds the index from seeds/ when it is missing and re-indexes it when it was built with other
+# settings; an existing index is left as it is (a seed document removed stays removed), and no
+# model is loaded then (so `make run` loads the models once, in `qa serve`).
 index: install
-	$(BIN)/qa index seeds
+	$(BIN)/qa index
 
 # Headless Chromium for the browser tests (Debian's package; Playwright drives it).
 browser:

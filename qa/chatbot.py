@@ -75,8 +75,8 @@ class Chatbot:
     @property
     def seeded(self) -> IndexReport: return self.indexer.seeded  # noqa: E704 - what opening the index indexed
 
-    def open(self, rebuild: bool = False) -> None:
-        self.indexer.rebuild() if rebuild else self.indexer.open()
+    def open(self, rebuild: bool = False, seed: bool = True) -> None:
+        self.indexer.rebuild() if rebuild else self.indexer.open(seed)
 
     def rebuild(self) -> Salvage:
         return self.indexer.rebuild()

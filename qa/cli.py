@@ -32,13 +32,14 @@ class _Commands(click.Group):
             raise Problem(str(err)) from None
 
 
-def _bot(ctx: click.Context, **extra: Any) -> Chatbot:
-    """The chatbot the options name, opened, with any parts the caller gave (`_parts`)."""
+def _bot(ctx: click.Context, seed: bool = True, **extra: Any) -> Chatbot:
+    """The chatbot the options name, opened (a new index seeded when `seed`), with any parts the
+    caller gave (`_parts`)."""
     from qa.chatbot import Chatbot
     from qa.config import load_settings
 
     bot = Chatbot(load_settings(**{**_options(ctx), **extra}), **_parts(ctx))
-    bot.open()
+    bot.open(seed=seed)
     return bot
 
 
@@ -92,7 +93,8 @@ def index_cmd(
     """Add files or folders to the index (re-adding a file changes nothing; a file with the
     name of an indexed one but new content replaces it)."""
     unknown: list[str] = []
-    bot = _rebuild(ctx) if rebuild else _bot(ctx)
+    # A new index given files starts with those alone; the seed article is for a first look.
+    bot = _rebuild(ctx) if rebuild else _bot(ctx, seed=not paths)
     if remove:
         known = {key for d in bot.documents() for key in (d.id, d.source)}
         unknown = [name for name in remove if name not in known]
@@ -104,6 +106,8 @@ def index_cmd(
         click.echo(report.summary())
         if report.problems and not report.added and not report.unchanged and not report.updated:
             sys.exit(1)
+    elif bot.seeded.added:  # a new index, seeded with the demo article
+        click.echo(bot.seeded.summary())
     docs = bot.documents()
     click.echo(f"{len(docs)} document(s), {bot.store.count()} passages in {ctx.obj['index_dir']}")
     if unknown:  # after the files named were indexed: one wrong name does not cancel the rest

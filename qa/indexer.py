@@ -99,11 +99,12 @@ class Indexer:
         assert self._store is not None
         return self._store
 
-    def open(self) -> None:
+    def open(self, seed: bool = True) -> None:
         """Open the store; seed a new one from `seed_dir`; re-index one built with other settings.
 
-        Only a location where nothing was ever stored is seeded: an index without a readable
-        pointer opens its newest intact version, and a missing database is reported.
+        Only a location where nothing was ever stored is seeded, and only when `seed` (an index
+        created to hold documents the user names starts with those alone): the seed article is
+        a demo, and once removed it stays removed.
         """
         from qa.store import open_store
         from qa.store.base import IndexMismatchError
@@ -111,7 +112,7 @@ class Indexer:
         with self._write_lock:
             try:
                 store = open_store(self.settings, self.build_info())
-                docs = self.seed_documents() if store.is_new else []
+                docs = self.seed_documents() if store.is_new and seed else []
             except IndexMismatchError as err:
                 log.warning("%s: re-indexing its %d documents", err, len(err.documents))
                 store, docs = open_store(self.settings, self.build_info(), fresh=True), err.documents
