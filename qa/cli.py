@@ -175,6 +175,7 @@ def ask_cmd(ctx: click.Context, question: str, as_json: bool) -> None:
     problem = check_question(clean_question(question), load_settings(**_options(ctx)).max_question_chars)
     if problem:  # before any model loads
         raise Problem(problem)
+    click.echo("Loading the models\u2026", err=True)  # seconds on a laptop: said at once
     answer = _bot(ctx).ask(question)
     if as_json:
         click.echo(json.dumps(answer_to_dict(answer), ensure_ascii=False, indent=2))
@@ -189,7 +190,9 @@ def chat_cmd(ctx: click.Context) -> None:
     """Chat in the terminal (follow-up questions understood; Ctrl-D to leave)."""
     from qa.conversation import remember
 
+    click.echo("Loading the models\u2026", err=True)
     bot = _bot(ctx)
+    bot.warm_up()  # now, not on the first question
     history: list = []
     click.echo(f"{len(bot.documents())} document(s) indexed. Ask a question (Ctrl-D to leave).")
     while True:

@@ -53,7 +53,7 @@ def test_index_ask_documents_remove_and_damage(tmp_path):
     assert out.exit_code == 0 and "indexed 2 document(s)" in out.output
     assert "already indexed" in run("--index", idx, "index", str(SEED)).output
 
-    answer = json.loads(run("--index", idx, "ask", "Who opened the Larkspur Bridge?", "--json").output)
+    answer = json.loads(run("--index", idx, "ask", "Who opened the Larkspur Bridge?", "--json").stdout)
     assert "Ada Quill" in answer["text"] and answer["source"] == "bridge.md" and not answer["abstained"]
     assert {"text", "score", "abstained", "source", "start", "end", "passage", "question", "alternatives"} <= set(answer)
 

@@ -57,6 +57,9 @@ class RecordingBot:
 
     def __init__(self):
         self.histories = []
+
+    def warm_up(self):
+        pass
         self.settings = Settings(uploads=False)
 
     def documents(self):
