@@ -57,13 +57,13 @@ class RecordingBot:
 
     def __init__(self):
         self.histories = []
-
-    def warm_up(self):
-        pass
         self.settings = Settings(uploads=False)
 
     def documents(self):
         return []
+
+    def warm_up(self):
+        pass
 
     def ask(self, question, history=()):
         self.histories.append([q for q, _ in history])
