@@ -208,6 +208,8 @@ class Conversation:
         found = ""
         if _was_answered(answer):
             found = answer.text if isinstance(answer, Answer) else str(answer)
+        if found and not _is_a_name_or_thing(self.nlp(found[:200])):
+            found = ""  # "need to have patience" put in for "What" would read "tell need to have patience Lee"
         return ask_of_event(wh, self.nlp(_question_of(turn)), found)
 
     def _rewrite_ellipsis(self, what: str, history: Sequence[tuple[str, Any]]) -> str | None:
@@ -277,6 +279,15 @@ _PLACE_WH = ("where", "what place", "which place", "what country", "which countr
 _DO = {"VBD": "did", "VBZ": "does", "VBP": "do"}
 _TIME_PREPS = ("on", "in", "at", "during", "since", "until", "by")
 _PLACE_PREPS = ("in", "at", "near", "to", "from", "inside", "outside")
+
+
+def _is_a_name_or_thing(phrase: Any) -> bool:
+    """Whether a parsed answer is a noun phrase (a name, a thing, a date) that can stand in a
+    question for its question word, rather than a clause or a verb phrase."""
+    tokens = [t for t in phrase if not t.is_punct]
+    if not tokens or tokens[0].pos_ in ("VERB", "AUX", "PART", "SCONJ"):
+        return False
+    return phrase[:].root.pos_ not in ("VERB", "AUX")
 
 
 def ask_of_event(wh: str, previous: Any, found: str) -> str | None:

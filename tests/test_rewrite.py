@@ -127,3 +127,12 @@ def test_possessive_of_a_name_with_a_typographic_apostrophe_keeps_it():
 
     assert _substitute("his", Mention("Ng\u2019ang\u2019a", "PERSON"), True) == "Ng\u2019ang\u2019a\u2019s"
     assert _substitute("his", Mention("Li Qiang", "PERSON"), True) == "Li Qiang's"
+
+
+def test_a_bare_when_after_an_answer_that_is_a_clause_reads_as_a_question():
+    from qa.types import Answer
+
+    conv = loaded_conversation()
+    said = Answer(text="need to have patience", score=0.8, abstained=False, question="What did Li Qiang tell Lee?")
+    asked = conv.rewrite("When?", [("What did Li Qiang tell Lee?", said)])
+    assert asked == "When did Li Qiang tell Lee?"
