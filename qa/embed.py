@@ -1,6 +1,6 @@
 """The sentence embedder: all-MiniLM-L6-v2 from its PyPI package, loaded offline on first use.
 
-On a processor with bf16 matrix units (AMX, AVX-512 BF16) the model runs in bf16: about half
+On a processor with AMX the model runs in bf16: about half
 the time of fp32 with the same retrieval recall (benchmarks/embed_speed.py measures both).
 """
 
