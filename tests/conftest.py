@@ -197,13 +197,26 @@ def seed_bot(tmp_path_factory, shipped_reader, real_embedder):
 def milvus_server(tmp_path_factory):
     """A real Milvus server (2.3, the `milvus` package's standalone build) on 127.0.0.1 at a free
     port, started once for the whole session (~10-25 s) and stopped at its end; its address."""
-    from milvus import MilvusServer
+    import milvus
+    from milvus import MilvusServer, MilvusServerConfig
 
-    server = MilvusServer()
-    server.set_base_dir(str(tmp_path_factory.mktemp("milvus-server")))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        server.listen_port = probe.getsockname()[1]
+    base = tmp_path_factory.mktemp("milvus-server")
+    # Its embedded etcd would take the fixed peer port 2380 (and two test runs would collide):
+    # an etcd configuration of its own, on free ports, given through a copy of the template.
+    peer, client = free_port(), free_port()
+    etcd = base / "embed-etcd.yaml"
+    etcd.write_text(f"listen-peer-urls: http://127.0.0.1:{peer}\ninitial-advertise-peer-urls: http://127.0.0.1:{peer}\n"
+                    f"initial-cluster: default=http://127.0.0.1:{peer}\n"
+                    f"listen-client-urls: http://127.0.0.1:{client}\nadvertise-client-urls: http://127.0.0.1:{client}\n")
+    template = (Path(milvus.__file__).parent / "data" / "config.yaml.template").read_text(encoding="utf-8")
+    template = template.replace("  use:\n    embed: true", f"  use:\n    embed: true\n  config:\n    path: {etcd}", 1)
+    template = template.replace("localhost:{{ etcd_port(int): 2379 }}", f"127.0.0.1:{client}", 1)
+    (base / "milvus.yaml.template").write_text(template, encoding="utf-8")
+    config = MilvusServerConfig(template=str(base / "milvus.yaml.template"))
+    config.glog_conf_file = str(Path(milvus.__file__).parent / "data" / "glog.conf")  # set only for its own template
+    server = MilvusServer(config)
+    server.set_base_dir(str(base / "data"))
+    server.listen_port = free_port()
     server.start()
     try:
         yield f"http://127.0.0.1:{server.listen_port}"
