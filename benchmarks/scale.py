@@ -3,7 +3,7 @@ ingest throughput. Prints one table.
 
     python benchmarks/scale.py                                   # 1k, 10k, 100k passages
     python benchmarks/scale.py --sizes 1000,10000 --ray-passages 500
-    python benchmarks/scale.py --sizes 1000000 --stores faiss-hnsw,milvus-lite
+    python benchmarks/scale.py --sizes 1000000 --stores faiss-ivf,milvus-lite
 
 Passages are synthetic: random unit vectors (dimension 384, like all-MiniLM-L6-v2) and random
 words for BM25. Queries are stored vectors plus noise, so each has true near neighbours.
@@ -14,8 +14,8 @@ default: steadier latencies on a shared machine). Recall@10 is against exact sea
 (IndexFlatIP) on the same vectors. Latency is `store.dense_search(vector, 10)`, as the
 chatbot calls it.
 
-Stores: faiss-flat (FaissStore, exact), faiss-hnsw (FaissStore above `approximate_above`, the
-HNSW of qa.store.faiss_store.build_faiss), milvus-lite (MilvusStore on a Milvus Lite file, FLAT index),
+Stores: faiss-flat (FaissStore, exact), faiss-ivf (FaissStore above `approximate_above`: the
+IVF index of qa.store.faiss_store.build_faiss), milvus-lite (MilvusStore on a Milvus Lite file, FLAT index),
 milvus-lite-hnsw (the same with an HNSW index).
 """
 
@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STORES = ("faiss-flat", "faiss-hnsw", "milvus-lite", "milvus-lite-hnsw")
+STORES = ("faiss-flat", "faiss-ivf", "milvus-lite", "milvus-lite-hnsw")
 DIM = 384
 INFO = {"embedder": "synthetic", "dimension": DIM, "chunk_tokens": 200, "chunk_overlap": 40}
 
@@ -77,7 +77,7 @@ def open_store(kind: str, folder: Path):
     if kind.startswith("faiss"):
         from qa.store.faiss_store import FaissStore
 
-        return FaissStore(folder / "index", INFO, approximate_above=0 if kind == "faiss-hnsw" else 10**12)
+        return FaissStore(folder / "index", INFO, approximate_above=0 if kind == "faiss-ivf" else 10**12)
     from qa.store.milvus_store import MilvusStore
 
     return MilvusStore(str(folder / "qa.db"), INFO, index_type="HNSW" if kind.endswith("hnsw") else "FLAT")
@@ -175,7 +175,7 @@ def _factory(name: str):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000", help="passage counts, comma-separated (e.g. add 1000000)")
-    parser.add_argument("--stores", default="faiss-flat,faiss-hnsw,milvus-lite", help=f"comma-separated, of {', '.join(STORES)}")
+    parser.add_argument("--stores", default="faiss-flat,faiss-ivf,milvus-lite", help=f"comma-separated, of {', '.join(STORES)}")
     parser.add_argument("--queries", type=int, default=200, help="queries per store and size")
     parser.add_argument("--ray-passages", type=int, default=2000, help="passages of the Ray ingest corpus (0: skip)")
     parser.add_argument("--ray-workers", default="1,2", help="worker counts to try, comma-separated")

@@ -52,7 +52,8 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=ROOT / "runs" / "eval-cache",
                     help="keeps each file's reader outputs, so a stopped run resumes (keyed by the weights' hash)")
     ap.add_argument("--threshold", default="best-f1",
-                    help='abstention threshold to ship: "model" (0), "best-f1" (fit halves) or a number')
+                    help='abstention threshold to ship: "model" (0), "best-f1" (fit halves), "plateau" (the lowest '
+                         'within 0.25 mean F1 of best-f1 on the fit halves) or a number')
     ap.add_argument("--tydi", action="store_true", help="also measure TyDi QA English dev (not fitted on)")
     ap.add_argument("--features", default=",".join(FEATURES),
                     help="comma-separated confidence features (of qa.calibration.FEATURES); 'score' = score only")
@@ -69,7 +70,9 @@ def main() -> None:
     fit_on = [r for name in FILES for r in runs[name][1] if r.qid in fit_ids]
     features = tuple(f for f in args.features.split(",") if f)
     fitted = fit_calibration(fit_on, "the first half (by article) of SQuAD v1.1 DEV and of the second half of SQuAD v2.0 DEV", features)
-    shipped = {"best-f1": fitted.threshold, "model": 0.0}.get(args.threshold)
+    fit_by_file = [[r for r in runs[name][1] if r.qid in fit_ids] for name in FILES]
+    shipped = {"best-f1": fitted.threshold, "model": 0.0,
+               "plateau": plateau_threshold(fit_by_file, fitted.threshold)}.get(args.threshold)
     calibration = replace(fitted, threshold=float(args.threshold) if shipped is None else shipped)
     calibration.save(args.reader / "calibration.json")
 
@@ -83,6 +86,35 @@ def main() -> None:
                                  for name, (exs, res) in runs.items()}
     (args.reader / "metrics.json").write_text(json.dumps(metrics, indent=2, default=list) + "\n")
     print(markdown(metrics))
+
+
+PLATEAU = 0.25  # F1 points (mean over the validation files' fit halves) a lower threshold may cost
+
+
+def mean_f1_at(results_by_file: list[list[QuestionResult]], threshold: float) -> float:
+    """Official-style F1 at `threshold`, averaged over files: an answerable question scores the
+    best span's F1 when answered, an unanswerable one 1 when abstained on."""
+    per_file = []
+    for results in results_by_file:
+        got = [(r.f1 if r.answerable else 0.0) if r.score >= threshold else (0.0 if r.answerable else 1.0) for r in results]
+        per_file.append(100.0 * sum(got) / max(1, len(got)))
+    return sum(per_file) / len(per_file)
+
+
+def plateau_threshold(results_by_file: list[list[QuestionResult]], best: float, step: float = 0.05) -> float:
+    """The lowest threshold (most questions answered) whose mean F1 over the files is within
+    PLATEAU points of the best-F1 threshold's: where the F1 curve is flat, answering costs nothing
+    measurable, and a reader that answers is what a user of a chat over documents expects."""
+    top = mean_f1_at(results_by_file, best)
+    chosen, t = best, best
+    while t > best - 10:  # down the curve until it clearly leaves the plateau (small wiggles pass)
+        t -= step
+        f1 = mean_f1_at(results_by_file, t)
+        if f1 < top - 2 * PLATEAU:
+            break
+        if f1 >= top - PLATEAU:
+            chosen = t
+    return round(chosen, 3)
 
 
 def read_file(reader_dir: Path, path: Path, part: str | None, cache: Path) -> tuple[list, list[QuestionResult]]:

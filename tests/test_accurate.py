@@ -251,7 +251,7 @@ def test_accurate_base_from_the_packaged_pieces_answers_through_the_reader(tmp_p
 
     from qa.read import ReaderSettings
 
-    reader = Reader(tmp_path / "reader", ReaderSettings(precision="fp32"))
+    reader = reader_for(tmp_path / "reader", ReaderSettings(precision="fp32"))
     questions = ["Who built the lighthouse?", "When was the lamp converted to electricity?"]
     results = reader.read_many([(q, [PARAGRAPH]) for q in questions])
     assert reader.dtype == "fp32"
