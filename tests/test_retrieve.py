@@ -88,3 +88,39 @@ def test_retriever_settings(tmp_path):
     with pytest.raises(ValueError, match="candidates must be greater than 0, not 0"):
         Retriever(one, HashEmbedder(), candidates=0)
     assert reciprocal_rank_fusion([["a"]], k=1) == [("a", 0.5)]
+
+
+class NativeStore:
+    """A store that fuses dense and keyword results itself (as Milvus does), recording the call."""
+
+    def __init__(self):
+        self.calls = []
+
+    def count(self):
+        return 3
+
+    def dense_search(self, vector, k):
+        raise AssertionError("a store with native hybrid search is asked for the fused list")
+
+    def keyword_search(self, query, k):
+        raise AssertionError("a store with native hybrid search is asked for the fused list")
+
+    def hybrid_search(self, query, vector, k, candidates, rrf_k):
+        self.calls.append((query, list(vector), k, candidates, rrf_k))
+        return ["fused"]
+
+
+class OneVector:
+    def embed(self, texts):
+        import numpy as np
+
+        return np.array([[0.6, 0.8] for _ in texts], dtype=np.float32)
+
+
+def test_a_store_with_native_hybrid_search_gets_the_question_vector_and_settings():
+    store = NativeStore()
+    hits = Retriever(store, OneVector(), candidates=7, rrf_k=11).retrieve("Who built the lighthouse?", 4)
+    assert hits == ["fused"]
+    (query, vector, k, candidates, rrf_k), = store.calls
+    assert (query, k, candidates, rrf_k) == ("Who built the lighthouse?", 4, 7, 11)
+    assert vector == pytest.approx([0.6, 0.8])
