@@ -18,7 +18,7 @@ import textwrap
 
 import pytest
 
-from qa.store.base import IndexCorruptError, IndexMismatchError
+from qa.store.base import IndexCorruptError, IndexMismatchError, StoreError
 from qa.store.faiss_store import FaissStore
 from tests.conftest import ROOT, STORE_INFO as INFO, STORE_TEXTS as TEXTS, HashEmbedder, fill, make_docs
 
@@ -281,3 +281,14 @@ def test_the_keyword_index_is_read_when_first_searched(tmp_path):
     again = FaissStore.load(tmp_path / "idx", INFO)
     shutil.rmtree(tmp_path / "idx" / again.generation / "bm25")
     assert [c.id for c, _ in again.keyword_search(word, 3)] == [c.id for c, _ in first]
+
+
+def test_a_save_that_cannot_write_says_where_and_why(tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the index folder should be")
+    store = fill(FaissStore(blocked, INFO), make_docs())
+    with pytest.raises(StoreError) as err:
+        store.save()
+    message = str(err.value)
+    assert message.startswith(f"cannot save the index in {blocked} (") and "check the disk and try again" in message
+    assert "exists" in message.lower() or "directory" in message.lower()  # the system's reason
