@@ -32,13 +32,13 @@ class _Commands(click.Group):
             raise Problem(str(err)) from None
 
 
-def _bot(ctx: click.Context, seed: bool = True, **extra: Any) -> Chatbot:
+def _bot(ctx: click.Context, seed: bool = True, extra: dict[str, Any] | None = None) -> Chatbot:
     """The chatbot the options name, opened (a new index seeded when `seed`), with any parts the
     caller gave (`_parts`)."""
     from qa.chatbot import Chatbot
     from qa.config import load_settings
 
-    bot = Chatbot(load_settings(**{**_options(ctx), **extra}), **_parts(ctx))
+    bot = Chatbot(load_settings(**{**_options(ctx), **(extra or {})}), **_parts(ctx))
     bot.open(seed=seed)
     return bot
 
@@ -219,7 +219,7 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None, share: boo
     from qa.app import serve
 
     extra = {"host": host, "port": port, "share": share, "auth": auth, "uploads": False if no_uploads else None}
-    serve(_bot(ctx, **{k: v for k, v in extra.items() if v is not None}))
+    serve(_bot(ctx, extra={k: v for k, v in extra.items() if v is not None}))
 
 
 @cli.command("eval")
