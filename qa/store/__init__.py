@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from qa.errors import SettingsError
-from qa.store.base import IndexCorruptError, PassageStore, Salvage
+from qa.store.base import PassageStore, Salvage
 
 if TYPE_CHECKING:  # qa.config imports qa.store.base: no import cycle at run time
     from qa.config import Settings

@@ -4,13 +4,15 @@ which search turns approximate."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, ContextManager, Iterable, Protocol, Sequence, runtime_checkable
+from typing import Any, ContextManager, Iterable, Iterator, Protocol, Sequence, runtime_checkable
 
 from qa.errors import StoreError
 from qa.types import Chunk, Document, Hit
@@ -152,6 +154,24 @@ class NativeHybridSearch(Protocol):
 
     def hybrid_search(self, query: str, vector: Any, k: int, candidates: int, rrf_k: int) -> list[Hit]:
         """Dense and keyword candidates fused by reciprocal rank fusion; the top k."""
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, what: str) -> Iterator[None]:
+    """An exclusive flock on `path` (created with its folder) for the duration of the block:
+    how every store serialises writers on this machine. `what` names the work in the message
+    of a lock file that cannot be made."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a")
+    except OSError as err:
+        raise io_problem(err, what) from None
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def io_problem(err: OSError, what: str) -> StoreError:

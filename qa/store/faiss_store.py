@@ -18,7 +18,6 @@ passages, IVF above it.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -26,10 +25,10 @@ import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, ContextManager, Iterable, Sequence
 
 from qa.store.base import (
-    APPROXIMATE_ABOVE, IVF_NPROBE, DocumentArchive, bm25_index, bm25_search, IndexCorruptError, IndexMismatchError, Salvage, StoreError, io_problem, keyword_tokens,
+    APPROXIMATE_ABOVE, IVF_NPROBE, DocumentArchive, bm25_index, bm25_search, IndexCorruptError, IndexMismatchError, Salvage, StoreError, file_lock, io_problem, keyword_tokens,
 )
 from qa.store.faiss_files import (
     _acknowledged, _current, _damaged_files, _from_older, _fsync, _generations, _manifest_documents, _read_jsonl, _readable_rows, _sha256, _write_acknowledged, _write_jsonl,
@@ -259,20 +258,9 @@ class FaissStore:
         """This store, or the newer generation another process saved since it was loaded."""
         return FaissStore.open_consistent(self.path, self.build_info, self.approximate_above) if self.is_stale() else self
 
-    @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
+    def lock(self) -> ContextManager[None]:
         """Serialise index writes between processes sharing the folder (an flock on index/.lock)."""
-        try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            handle = open(self.path / ".lock", "a")
-        except OSError as err:
-            raise io_problem(err, f"write to the index folder {self.path}") from None
-        with handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        return file_lock(self.path / ".lock", f"write to the index folder {self.path}")
 
     @property
     def mode(self) -> str:

@@ -21,7 +21,6 @@ a time. A server (`http://HOST:19530`) serves many; set MILVUS_TOKEN for one tha
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import json
 import logging
@@ -29,12 +28,12 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, ContextManager, Iterable, Sequence, TypeVar
 
 from qa.errors import SettingsError
 from qa.store.base import (
     DocumentArchive, IVF_NPROBE, IndexCorruptError, IndexMismatchError, Salvage, StoreError, StoreMissingError, bm25_index, bm25_search,
-    io_problem, keyword_tokens,
+    file_lock, io_problem, keyword_tokens,
 )
 from qa.store.milvus_connection import _connect, _Connection, _quiet_milvus_logs, _quiet_query_iterator, _reason, parse_milvus_uri
 from qa.types import Chunk, Document, Hit
@@ -377,23 +376,11 @@ class MilvusStore:
         new.revision = stored
         return new
 
-    @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
+    def lock(self) -> ContextManager[None]:
         """Serialise writers on this machine (an flock on a file beside the Milvus Lite database,
         or in the user's cache folder for a server), so that two processes' changes of the
         document listing never interleave."""
-        path = _lock_file(self.address, self.collection)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(path, "a")
-        except OSError as err:
-            raise io_problem(err, f"lock the Milvus store {self.address}") from None
-        with handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        return file_lock(_lock_file(self.address, self.collection), f"lock the Milvus store {self.address}")
 
     def _check_passage_count(self, rebuild: str) -> None:
         """The passage count of the last save against the rows there: a damaged file can make
