@@ -15,7 +15,6 @@ scripts/evaluate_reader.py OUT, then copy OUT into qa/models/reader to ship it.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from qa.read import SHIPPED_READER
@@ -24,19 +23,6 @@ DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "qa-t
 V2_DEV = "squad_v2.0_DEV_minus_heldout"
 V2_PLAUSIBLE = "squad_v2.0_train_unanswerable"
 V2_JOINED = "squad_v2.0_train_unanswerable_joined"
-
-
-def first_run_ids(data_dir: Path, shipped: Path) -> set[str]:
-    """Question ids the shipped reader's first run drew (same files, limits and seed)."""
-    from qa.train.data import load_training_examples
-
-    first = shipped / "training-stage1.json"
-    if not first.exists():
-        return set()
-    recipe = json.loads(first.read_text())["recipe"]
-    files = [data_dir / f"{stem}.json" for stem in recipe["files"]]
-    limits = {k: v for k, v in recipe["files"].items() if v is not None}
-    return {ex.qid for ex in load_training_examples(files, limits, recipe["seed"])}
 
 
 def main() -> None:
@@ -59,13 +45,11 @@ def main() -> None:
 
     import torch
 
+    from qa.train.data import first_run_ids_file
     from qa.train.loop import TrainConfig, train_reader
 
     torch.set_num_threads(args.threads)
-    args.work.mkdir(parents=True, exist_ok=True)
-    avoid = args.work / "first_run_ids.txt"
-    if not avoid.exists():
-        avoid.write_text("\n".join(sorted(first_run_ids(args.data, args.base))) + "\n")
+    avoid = first_run_ids_file(args.work, args.data, args.base)
     cfg = TrainConfig(
         data_dir=args.data, output_dir=args.out, work_dir=args.work, base_model=str(args.base),
         files={"squad_v1.1_train": args.squad, "tydiqa_goldp_en_train": args.tydi, "squadshifts_new_wiki_test": args.shifts,

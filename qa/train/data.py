@@ -236,6 +236,24 @@ def load_training_examples(
     return out
 
 
+def first_run_ids_file(work: Path, data_dir: Path, shipped: Path) -> Path:
+    """`work`/first_run_ids.txt: the question ids the shipped reader's first run drew (its
+    training-stage1.json, else its training.json: same files, limits and seed), written once, so
+    that a continued run prefers questions the reader has not seen."""
+    import json
+
+    out = Path(work) / "first_run_ids.txt"
+    if not out.exists():
+        first = Path(shipped) / "training-stage1.json"
+        recipe = json.loads((first if first.exists() else Path(shipped) / "training.json").read_text())["recipe"]
+        files = [Path(data_dir) / f"{stem}.json" for stem in recipe["files"]]
+        limits = {k: v for k, v in recipe["files"].items() if v is not None}
+        ids = {ex.qid for ex in load_training_examples(files, limits, recipe["seed"])}
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(sorted(ids)) + "\n")
+    return out
+
+
 def load_unanswerable_examples(files: Sequence[str | Path], first_half: Sequence[str] = ()) -> list[SquadExample]:
     """The real unanswerable questions of the files (their whole paragraphs, no target span)."""
     return [ex for path in files for ex in _load_allowed(path, first_half) if not ex.answers]
