@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Mapping, Sequence
 
 from qa.calibration import Calibration
-from qa.text import normalize_answer
-from qa.text import cap_quote, sentence_around, title_of
+from qa.layout import place_of, shown_words
+from qa.text import normalize_answer, quote_bounds, title_of
 from qa.types import Answer, Chunk, Document, Hit, Span
 
 NOT_IN_DOCUMENTS = "The documents don't say."
@@ -30,7 +30,7 @@ class Candidate:
     def end(self) -> int:
         return self.chunk.start + self.span.end
 
-    def overlaps(self, other: "Candidate") -> bool:
+    def overlaps(self, other: Candidate) -> bool:
         return self.chunk.doc_id == other.chunk.doc_id and self.start < other.end and other.start < self.end
 
 
@@ -145,16 +145,16 @@ def _same_answer(a: str, b: str) -> bool:
 
 def _to_answer(question: str, cand: Candidate) -> Answer:
     chunk, span = cand.chunk, cand.span
-    q_start, q_end = cap_quote(chunk.text, *sentence_around(chunk.text, span.start, span.end), span.start, span.end)
-    text = shorten_answer(span.text)
+    q_start, q_end = quote_bounds(chunk.text, span.start, span.end)
+    words = shorten_answer(span.text)
     return Answer(
-        text=text,
+        text=shown_words(words),  # the document's words; line wraps and markup not shown
         score=cand.probability,
         abstained=False,
         source=chunk.source,
         doc_id=chunk.doc_id,
         start=cand.start,
-        end=cand.start + len(text.rstrip("\u2026")),
+        end=cand.start + len(words.rstrip("\u2026")),
         passage=chunk.text,
         passage_start=chunk.start,
         quote=chunk.text[q_start:q_end],
@@ -187,8 +187,10 @@ def place_in_documents(answer: Answer, documents: Mapping[str, Document], margin
         return answer
     lo = max(0, answer.start - margin)
     window = doc.text[lo : answer.end + margin]
-    q_start, q_end = cap_quote(window, *sentence_around(window, answer.start - lo, answer.end - lo), answer.start - lo, answer.end - lo)
+    q_start, q_end = quote_bounds(window, answer.start - lo, answer.end - lo)
     alternatives = tuple(place_in_documents(a, documents, margin) for a in answer.alternatives)
+    place = place_of(doc, answer.start)
     return replace(
-        answer, title=title_of(doc), quote=window[q_start:q_end], quote_start=lo + q_start, alternatives=alternatives
+        answer, title=title_of(doc), quote=window[q_start:q_end], quote_start=lo + q_start, alternatives=alternatives,
+        page=place.page, section=place.section, line=place.line,
     )

@@ -47,7 +47,9 @@ footer { display: none !important; }
 """
 
 REFRESH_SECONDS = 5  # how often an open page checks for documents changed elsewhere
-UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf"]
+# Any file can be dropped on the page: one qa does not read is named in the status with the
+# reason (a type filter on the upload box refused it in a pop-up that vanished).
+UPLOAD_HINT = "txt, md, html, pdf, docx, pptx, xlsx, odt, epub, csv"
 LOADING_NOTE = "Loading the models\u2026 your question will be answered in a few seconds."
 ASK_CONCURRENCY = 8  # questions in flight at once; qa.batching reads them together (8 beat 16 in benchmarks/load.py)
 
@@ -179,8 +181,8 @@ def build_app(bot: Chatbot, warmup: Warmup | None = None) -> Any:
                 shown = gr.State("")
                 status = gr.HTML("", elem_id="qa-status")
                 if settings.uploads:
-                    files = gr.File(label=f"Add documents (txt, md, html, pdf \u00b7 up to {settings.max_upload_mb} MB each)",
-                                    file_count="multiple", file_types=UPLOAD_TYPES, type="filepath", elem_id="qa-upload")
+                    files = gr.File(label=f"Add documents ({UPLOAD_HINT} \u00b7 up to {settings.max_upload_mb} MB each)",
+                                    file_count="multiple", type="filepath", elem_id="qa-upload")
                 with gr.Row(visible=settings.uploads):
                     # Custom values pass Gradio's own check, so a name another session removed
                     # gets our message rather than "not in the list of choices".

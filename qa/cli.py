@@ -104,8 +104,10 @@ def index_cmd(
     if paths:
         report = _with_seeds(bot.seeded, _add(bot, paths, use_ray, workers, ray_address))
         click.echo(report.summary())
-        if report.problems and not report.added and not report.unchanged and not report.updated:
-            sys.exit(1)
+        refused = _refused_by_name(paths, report)
+        if refused or (report.problems and not report.added and not report.unchanged and not report.updated):
+            click.echo(f"{len(bot.documents())} document(s), {bot.store.count()} passages in {ctx.obj['index_dir']}")
+            raise Problem(f"not indexed: {', '.join(refused)}" if refused else "nothing was indexed")
     elif bot.seeded.added:  # a new index, seeded with the demo article
         click.echo(bot.seeded.summary())
     docs = bot.documents()
@@ -120,6 +122,14 @@ def _add(bot: Chatbot, paths: tuple[Path, ...], use_ray: bool, workers: int, ray
 
         return index_with_ray(bot, list(paths), workers=workers, address=ray_address)
     return bot.add_paths(list(paths), progress=lambda stage, frac: click.echo(f"  {stage}") if stage.startswith("saving") else None)
+
+
+def _refused_by_name(paths: tuple[Path, ...], report: IndexReport) -> list[str]:
+    """The files named on the command line (not found in a folder) that were not indexed."""
+    from qa.ingest import safe_name
+
+    done = {*report.added, *report.updated, *report.unchanged}
+    return [str(p) for p in paths if not p.is_dir() and safe_name(p.name) not in done]
 
 
 def _with_seeds(seeded: IndexReport, report: IndexReport) -> IndexReport:
@@ -355,8 +365,8 @@ def format_answer(answer: Answer) -> str:
 
     An answer below `qa.render.LOW_CONFIDENCE` is led by "Not sure:".
     """
-    from qa.render import hedge
-    from qa.text import one_line
+    from qa.layout import Place
+    from qa.render import hedge, shown_line
 
     lines = []
     if answer.message and not answer.text:
@@ -365,10 +375,11 @@ def format_answer(answer: Answer) -> str:
         if not a.text:
             continue
         lead = "" if i == 0 else "Also: "
-        lines.append(f"{lead}{hedge(a.score)}{one_line(a.text).strip()}")
-        lines.append(f"  > {one_line(a.quote).strip()}")
+        lines.append(f"{lead}{hedge(a.score)}{a.text.strip()}")
+        lines.append(f"  > {shown_line(a.quote).strip()}")
         title = f" \u2014 {a.title}" if a.title and a.title != a.source else ""
-        lines.append(f"  source: {a.source}{title} (characters {a.start}-{a.end}), confidence {a.score:.0%}")
+        place = Place(a.page, a.section, a.line).describe()
+        lines.append(f"  source: {a.source}{title}{', ' + place if place else ''}, confidence {a.score:.0%}")
     return "\n".join(lines)
 
 

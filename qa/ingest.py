@@ -1,25 +1,37 @@
-"""Files and folders -> `Document`s: .txt, .md, .html/.htm and .pdf.
+"""Files and folders -> `Document`s: .txt, .md, .html/.htm, .pdf, and through `qa.formats`
+.docx, .pptx, .xlsx, .odt, .epub, .csv/.tsv.
+
+Headings are kept as Markdown-style "#" lines and a PDF's pages are separated by a form feed,
+so that an answer can name its page and section (`qa.layout`).
 
 Every refusal is an `IngestError` whose message says what is wrong with which file.
 """
 
 from __future__ import annotations
 
-import html
-import html.parser
 import logging
 import os
 import re
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from qa.errors import IngestError
+from qa.formats import (
+    TABLES,
+    CONVERTERS,
+    NEAR_MISSES,
+    decode_text,
+    html_to_text,
+    markdown_title,
+    pdf_text,
+)
 from qa.text import first_line_title
 from qa.types import Document, content_id
 
 log = logging.getLogger("qa")
 
-SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+TEXT_TYPES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+SUPPORTED = TEXT_TYPES + tuple(CONVERTERS)
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
 
@@ -39,7 +51,7 @@ def load_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, name: str | 
     source = safe_name(name or path.name)
     suffix = Path(source).suffix.lower() or path.suffix.lower()
     if suffix not in SUPPORTED:
-        raise IngestError(f"{source}: unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED)}")
+        raise IngestError(unsupported(source, suffix))
     try:
         size = path.stat().st_size
     except OSError as err:
@@ -50,21 +62,35 @@ def load_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, name: str | 
         raise IngestError(f"{source}: the file is empty")
     data = path.read_bytes()
     if suffix == ".pdf":
-        text, title = _pdf_text(data, source)
+        text, title = pdf_text(data, source)
+    elif suffix in CONVERTERS:
+        text, title = CONVERTERS[suffix](data, source)
+        title = title or markdown_title(text)
     else:
         raw = decode_text(data, source)
         if suffix in (".html", ".htm"):
             text, title = html_to_text(raw)
         else:
-            text, title = raw, _markdown_title(raw) if suffix in (".md", ".markdown") else ""
+            text, title = raw, markdown_title(raw) if suffix in (".md", ".markdown") else ""
     text = _normalise(text)
     if not text.strip():
         raise IngestError(f"{source}: no text found in the file")
-    return Document(id=content_id(text), source=source, text=text, title=title or first_line_title(text))
+    if not title and suffix not in TABLES:
+        title = first_line_title(text)
+    return Document(id=content_id(text), source=source, text=text, title=title)
 
 
-def iter_files(paths: Iterable[str | Path], skipped: list[str] | None = None) -> Iterator[Path]:
+def unsupported(source: str, suffix: str) -> str:
+    """Why a file of this type is not read, and what to do instead."""
+    hint = NEAR_MISSES.get(suffix, f"qa reads {', '.join(SUPPORTED)}")
+    return f"{source}: {suffix or 'a file without an extension'} files are not read; {hint}"
+
+
+def iter_files(paths: Iterable[str | Path], skipped: list[str] | None = None,
+               other_types: dict[str, int] | None = None) -> Iterator[Path]:
     """The supported files named, or found inside the folders named, in sorted order.
+
+    Files of other types inside a folder are counted by extension in `other_types`.
 
     A file named is read even when it is a link (the user named it). Inside a folder, a link
     that leads out of the folder is never followed (a `docs/x.txt -> /etc/passwd` would put that
@@ -84,6 +110,9 @@ def iter_files(paths: Iterable[str | Path], skipped: list[str] | None = None) ->
             for name in sorted(files):
                 f = Path(folder) / name
                 if f.suffix.lower() not in SUPPORTED:
+                    if other_types is not None and not name.startswith("."):
+                        key = f.suffix.lower() or "(no extension)"
+                        other_types[key] = other_types.get(key, 0) + 1
                     continue
                 if f.is_symlink() and not f.resolve().is_relative_to(root):
                     if skipped is not None:
@@ -103,7 +132,11 @@ def load_paths(
     """
     docs: list[Document] = []
     problems: list[str] = []
-    files = list(iter_files(paths, problems))
+    others: dict[str, int] = {}
+    files = list(iter_files(paths, problems, others))
+    if others:
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(others.items(), key=lambda kv: (-kv[1], kv[0])))
+        problems.append(f"{sum(others.values())} file(s) in the folder(s) not read, of types qa does not read: {kinds}")
     for i, f in enumerate(files):
         if progress:
             progress(f"reading {f.name}", i / len(files))
@@ -127,149 +160,10 @@ def safe_name(name: str) -> str:
     return base or "document"
 
 
-def decode_text(data: bytes, source: str) -> str:
-    """Bytes to text: UTF-8 (with or without BOM), else the detected encoding; binary is refused."""
-    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise IngestError(f"{source}: looks like a binary file, not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    if best is None:
-        raise IngestError(f"{source}: looks like a binary file, not text (no text encoding fits)")
-    text = _western_if_as_good(data, best.encoding, str(best))
-    controls = sum(1 for ch in text[:10000] if ord(ch) < 32 and ch not in "\n\r\t\f")
-    if controls > 0.01 * min(len(text), 10000):
-        raise IngestError(f"{source}: looks like a binary file, not text")
-    return text
-
-
-class _HTMLText(html.parser.HTMLParser):
-    """Visible text of an HTML page; script, style and similar are dropped."""
-
-    SKIP = {"script", "style", "noscript", "template", "svg", "head"}
-    BLOCK = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
-             "section", "article", "header", "footer", "blockquote", "pre", "hr", "dd", "dt"}
-
-    HEADINGS = {"h1", "h2", "h3"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.title = ""
-        self.heading = ""  # the first heading, the title of a page without <title>
-        self._skip = 0
-        self._in_title = False
-        self._in_heading = False
-        self._pre = 0
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in self.SKIP:
-            self._skip += 1
-        if tag == "title":
-            self._in_title = True
-        if tag in self.HEADINGS and not self.heading:
-            self._in_heading = True
-        if tag == "pre":
-            self._pre += 1
-        if tag in self.BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIP and self._skip:
-            self._skip -= 1
-        if tag == "title":
-            self._in_title = False
-        if tag in self.HEADINGS:
-            self._in_heading = False
-        if tag == "pre" and self._pre:
-            self._pre -= 1
-        if tag in self.BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title += data
-        elif not self._skip:
-            # Line breaks in the page's source are spaces, as a browser shows them; only block
-            # elements (and <pre>) break lines, so a wrapped paragraph stays one sentence.
-            self.parts.append(data if self._pre else re.sub(r"\s+", " ", data))
-            if self._in_heading:
-                self.heading += data
-
-
-def html_to_text(raw: str) -> tuple[str, str]:
-    """Visible text and title of an HTML page."""
-    parser = _HTMLText()
-    parser.feed(raw)
-    parser.close()
-    text = "".join(parser.parts)
-    lines = [" ".join(line.split()) for line in text.splitlines()]
-    title = " ".join(html.unescape(parser.title).split()) or " ".join(parser.heading.split())
-    return "\n".join(line for line in lines if line), title
-
-
-def _pdf_text(data: bytes, source: str) -> tuple[str, str]:
-    import io
-
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = str((reader.metadata or {}).get("/Title", "") or "")
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as err:
-        raise IngestError(f"{source}: not a readable PDF ({err})") from None
-    text = "\n\n".join(p.strip() for p in pages if p.strip())
-    if not text.strip():
-        raise IngestError(f"{source}: the PDF has no text layer (a scan?); run it through OCR first")
-    return text, title
-
-
-def _markdown_title(text: str) -> str:
-    for line in text.splitlines():
-        if line.startswith("#"):
-            title = line.lstrip("#").strip()
-            return title if len(title) <= 120 else ""
-    return ""
-
-
-# Single-byte Latin code pages a detector confuses on short texts ("crème" read as Central
-# European "crčme"); among them Windows-1252, the commonest legacy encoding, wins unless
-# another one gives more letters.
-_LATIN_CODE_PAGES = {"cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_1", "iso8859_2", "iso8859_4", "iso8859_9",
-                     "iso8859_10", "iso8859_13", "iso8859_15", "iso8859_16", "mac_roman", "mac_latin2", "cp850", "cp437"}
-
-
-def _western_if_as_good(data: bytes, encoding: str, detected: str) -> str:
-    """`detected`, or `data` read as Windows-1252 when that reads as many accented Latin letters
-    and the detector chose another Latin code page, or the text is mostly plain Latin letters
-    anyway (a short "crème" is otherwise read as Arabic or Central European)."""
-    latin_page = encoding.lower().replace("-", "_") in _LATIN_CODE_PAGES
-    ascii_letters = sum(1 for ch in detected if ch.isascii() and ch.isalpha())
-    if not latin_page and ascii_letters < 0.8 * sum(1 for ch in detected if ch.isalpha()):
-        return detected
-    try:
-        western = data.decode("cp1252")
-    except UnicodeDecodeError:
-        return detected
-    return western if _accented_latin(western) >= _accented_latin(detected) else detected
-
-
-def _accented_latin(text: str) -> int:
-    import unicodedata
-
-    return sum(1 for ch in text if ord(ch) > 127 and ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN"))
-
-
 def _normalise(text: str) -> str:
-    """Unix line ends, no NULs or other control characters except tab and newline."""
+    """Unix line ends, no NULs or other control characters except tab, newline and form feed."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROL.sub("", text)
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # all but tab and newline; a per-character loop was a sixth of `qa index` in a profile
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")  # all but tab, newline and form feed (a PDF's page break); a per-character loop was a sixth of `qa index` in a profile

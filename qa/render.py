@@ -8,8 +8,9 @@ special characters become entities, and so do the characters Markdown would act 
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
+from qa.layout import Place, plain
 from qa.text import one_line, reflow, title_of
 from qa.types import Answer, Document
 
@@ -71,18 +72,34 @@ def render_answer(answer: Answer, asked: str = "") -> str:
 
 def _one_answer(a: Answer, number: int) -> str:
     q_start = a.start - a.quote_start
-    quote = highlight(a.quote, q_start, q_start + len(a.text), one_line)
+    quote = highlight(a.quote, q_start, a.end - a.quote_start, shown_line)
     p_start = a.start - a.passage_start
-    passage = highlight(a.passage, p_start, p_start + len(a.text), reflow)
+    passage = highlight(a.passage, p_start, a.end - a.passage_start, shown_passage)
     label = f"{number}. " if number else ""
     unsure = f'<em class="qa-unsure">{escape(hedge(a.score))}</em>' if hedge(a.score) else ""
     return (
         f'<div class="qa-answer"><p>{label}{unsure}<strong>{escape(one_line(a.text).strip())}</strong></p>'
         f"<blockquote>{quote}</blockquote>"
-        f'<p class="qa-source"><small>Source: {cite(a.source, a.title)}, characters {a.start}&#8211;{a.end} '
+        f'<p class="qa-source"><small>Source: {cite(a.source, a.title)}{where(a)} '
         f"&#183; confidence {a.score:.0%}</small></p>"
         f"<details><summary>Passage</summary><p>{passage}</p></details></div>"
     )
+
+
+def where(a: Answer) -> str:
+    """", page 7, under ‘Options’" (escaped), or "" when the answer has no place."""
+    place = Place(a.page, a.section, a.line).describe()
+    return f", {escape(place)}" if place else ""
+
+
+def shown_line(text: str) -> str:
+    """A quote as shown: on one line, without Markdown markup."""
+    return one_line(plain(text))
+
+
+def shown_passage(text: str) -> str:
+    """A passage as shown: wrapped lines joined, paragraphs kept, without Markdown markup."""
+    return reflow(plain(text))
 
 
 def cite(source: str, title: str = "") -> str:

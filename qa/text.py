@@ -105,6 +105,33 @@ def cap_quote(text: str, lo: int, hi: int, start: int, end: int, limit: int = MA
     return min(new_lo, start), max(new_hi, end)
 
 
+# First words of a sentence that leans on the one before ("It had uid 37."): quoted with it.
+_LEANING = {"it", "its", "he", "his", "she", "her", "they", "their", "them", "this", "that", "these", "those", "there"}
+
+
+def quote_bounds(text: str, start: int, end: int, limit: int = MAX_QUOTE_CHARS) -> tuple[int, int]:
+    """The quote shown with the answer text[start:end]: its sentence (`sentence_around`), never a
+    bare heading (the sentence after a heading comes with it), with the sentence before when this
+    one leans on it (starts with "It", "They", "This", ...), cut to about `limit` characters."""
+    from qa.layout import is_heading_line
+
+    lo, hi = sentence_around(text, start, end)
+    if is_heading_line(text, lo, hi):
+        after = next(((s, e) for s, e in sentence_spans(text[hi : hi + limit]) if e > s), None)
+        if after is not None and not is_heading_line(text, hi + after[0], hi + after[1]):
+            hi = hi + after[1]
+    else:
+        first = text[lo:hi].split(maxsplit=1)
+        if first and first[0].lower() in _LEANING and first[0][0].isupper() and lo > 0:
+            back = max(0, lo - limit)
+            gap_start = back + (sentence_spans(text[back:lo])[-1][1] if text[back:lo].strip() else lo - back)
+            if text[back:lo].strip() and "\n\n" not in text[gap_start:lo].replace(" ", ""):
+                prev_lo = back + sentence_spans(text[back:lo])[-1][0]
+                if not is_heading_line(text, prev_lo, gap_start):
+                    lo = prev_lo
+    return cap_quote(text, lo, hi, start, end, limit)
+
+
 def _soft_break(text: str, left_end: int, right_start: int) -> bool:
     """Whether the gap between two sentence spans is a line wrapped inside one sentence: a
     single line break after a character that ends no sentence, before a lower-case letter."""
@@ -164,8 +191,11 @@ def first_line_title(text: str) -> str:
 
 
 def title_of(doc: Document) -> str:
-    """A document's title; one indexed before titles were kept gets its first line's."""
-    return doc.title or first_line_title(doc.text)
+    """A document's title; one indexed before titles were kept gets its first line's (a table,
+    whose first line is a row, gets none)."""
+    if doc.title or doc.source.lower().endswith((".csv", ".tsv", ".xlsx")):
+        return doc.title
+    return first_line_title(doc.text)
 
 
 # The official SQuAD answer normalisation: answers that normalise alike are the same answer.

@@ -23,7 +23,7 @@ class ReaderKind(str, Enum):
     AUTO = "auto"  # accurate where a CUDA GPU is present and its adapters are installed, else fast
 
     @classmethod
-    def parse(cls, value: str) -> "ReaderKind | None":
+    def parse(cls, value: str) -> ReaderKind | None:
         """The kind `value` names, or None when it names a folder."""
         try:
             return cls(value)
@@ -115,6 +115,9 @@ class Answer:
         kind: What the reply is (see `ReplyKind`); by default "abstain" when `abstained`, else
             "answer".
         title: The title of the document the answer comes from ("" when it has none).
+        page: The page of a PDF the answer is on (0: not a paged document).
+        section: The heading of the section the answer is in ("" when none).
+        line: The line of the document the answer starts on (0 when a page is given instead).
     """
 
     text: str
@@ -129,10 +132,13 @@ class Answer:
     quote: str = ""
     quote_start: int = -1
     question: str = ""
-    alternatives: tuple["Answer", ...] = field(default_factory=tuple)
+    alternatives: tuple[Answer, ...] = field(default_factory=tuple)
     message: str = ""
     title: str = ""
     kind: ReplyKind | None = None
+    page: int = 0
+    section: str = ""
+    line: int = 0
 
     def __post_init__(self) -> None:
         if self.kind is None:

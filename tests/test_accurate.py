@@ -9,12 +9,12 @@ from importlib import metadata
 
 import pytest
 
-from qa import accurate
-from qa import readers
+from qa import accurate, readers
 from qa.accurate import AccurateReaderUnavailable, unpack_base
-from qa.readers import reader_for, resolve_reader
 from qa.config import Settings, SettingsError, load_settings
-from qa.read import Reader, ReaderLoadError
+from qa.layout import shown_words
+from qa.read import ReaderLoadError
+from qa.readers import reader_for, resolve_reader
 
 FILES = {name: f"{name} body".encode() for name in accurate._NEEDED}
 FILES["model.safetensors"] = bytes(range(256)) * 300
@@ -362,6 +362,6 @@ def test_shipped_accurate_reader_answers_a_paragraph_and_the_seed_article(tmp_pa
     # (It answers "What did Xi say?" with Lee's words to Xi: see the model card's known failures.)
     a = bot.ask("What did Li Qiang tell Lee?")
     assert not a.abstained and "patience" in a.text
-    assert bot.documents()[0].text[a.start : a.end] == a.text
+    assert shown_words(bot.documents()[0].text[a.start : a.end]) == a.text
     assert "denuclearization" in bot.ask("What will North Korea not put on the negotiating table?").text
     assert bot.ask("What is the capital of France?").abstained

@@ -5,6 +5,7 @@ import threading
 import pytest
 
 from qa.chatbot import Chatbot
+from qa.layout import shown_words
 from qa.store.faiss_store import FaissStore
 from qa.types import Answer
 from tests.conftest import ROOT, HashEmbedder
@@ -85,7 +86,7 @@ def test_other_languages_emoji_and_control_characters_get_an_answer_or_abstentio
     if a.abstained:
         assert a.text == "" and a.message and a.alternatives == ()
     else:
-        assert a.text and {d.id: d for d in bot.documents()}[a.doc_id].text[a.start : a.end] == a.text
+        assert a.text and shown_words({d.id: d for d in bot.documents()}[a.doc_id].text[a.start : a.end]) == a.text
     assert "\u0000" not in a.question and "\u001b" not in a.question
 
 
@@ -99,7 +100,7 @@ def test_answers_point_into_their_document(bot):
     docs = {d.id: d for d in bot.documents()}
     for ans in (a, *a.alternatives):
         if ans.text:
-            assert docs[ans.doc_id].text[ans.start : ans.end] == ans.text
+            assert shown_words(docs[ans.doc_id].text[ans.start : ans.end]) == ans.text
             assert docs[ans.doc_id].text[ans.passage_start : ans.passage_start + len(ans.passage)] == ans.passage
             assert ans.quote and docs[ans.doc_id].text[ans.quote_start : ans.quote_start + len(ans.quote)] == ans.quote
             assert 0.0 <= ans.score <= 1.0

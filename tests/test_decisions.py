@@ -245,7 +245,7 @@ def test_alternatives_next_to_the_answer_or_at_the_same_offsets_elsewhere_are_li
         Span(2, s, s + 9, at_same_offsets, 2.7),  # another document, the same offsets
     ]
     a = assemble_answer("Who?", hits, spans, CAL, max_alternatives=3)
-    assert texts(a) == ["Ada Quill", " cut the ribbon", "Mayor ", at_same_offsets]
+    assert texts(a) == ["Ada Quill", "cut the ribbon", "Mayor", at_same_offsets]  # shown without edge spaces
     assert a.question == "Who?" and all(alt.question == "Who?" for alt in a.alternatives)
     assert a.abstained is False and all(alt.abstained is False for alt in a.alternatives)
 

@@ -56,8 +56,8 @@ def test_non_utf8_text_is_decoded(tmp_path):
     ("empty.txt", b"", "empty"),
     ("binary.txt", bytes(range(256)) * 20, "binary"),
     ("blank.txt", b"   \n\n  ", "no text"),
-    ("image.png", b"\x89PNG....", "unsupported file type"),
-    ("noext", b"hello", "unsupported file type"),
+    ("image.png", b"\x89PNG....", ".png files are not read"),
+    ("noext", b"hello", "a file without an extension"),
     ("broken.pdf", b"%PDF-1.4 this is not really a pdf", "not a readable PDF"),
 ])
 def test_bad_files_are_refused_with_a_message(tmp_path, name, content, message):

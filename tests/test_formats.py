@@ -1,0 +1,123 @@
+"""Office files, e-books and tables: read through their own packages, answered, cited by section."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+from click.testing import CliRunner
+from office_files import FACTS, WRITERS, write_all
+
+from qa.cli import cli
+from qa.errors import IngestError
+from qa.ingest import load_file, load_paths
+
+
+@pytest.mark.parametrize("name", sorted(WRITERS))
+def test_each_format_is_read_with_its_headings_and_rows(tmp_path, name):
+    doc = load_file(WRITERS[name](tmp_path / name))
+    sentence, _question, words, section = FACTS[name]
+    assert words in doc.text
+    if sentence:
+        assert sentence in doc.text
+    if section:
+        assert f"# {section}\n" in doc.text  # a heading line, cited as the section
+
+
+def test_rows_of_a_table_read_as_sentences_under_their_headers(tmp_path):
+    assert "Orchard: Wrenfield; Trees: 312; Variety: Cox." in load_file(WRITERS["orchards.xlsx"](tmp_path / "o.xlsx")).text
+    assert "Site: Marsh End; Species: Curlew; Count: 57." in load_file(WRITERS["birds.csv"](tmp_path / "b.csv")).text
+    tsv = tmp_path / "t.tsv"
+    tsv.write_text("Name\tRole\nAda\tCaptain\n")
+    assert "Name: Ada; Role: Captain." in load_file(tsv).text
+
+
+def test_titles_come_from_the_files_properties_or_first_heading(tmp_path):
+    assert load_file(WRITERS["ferries.docx"](tmp_path / "f.docx")).title == "Harbour handbook"
+    assert load_file(WRITERS["voyage.epub"](tmp_path / "v.epub")).title == "The Voyage of the Saltwren"
+    assert load_file(WRITERS["choir.odt"](tmp_path / "c.odt")).title == "Village societies"
+    assert load_file(WRITERS["birds.csv"](tmp_path / "b.csv")).title == ""  # a row is no title
+
+
+def test_the_epub_table_of_contents_is_not_read_as_text(tmp_path):
+    text = load_file(WRITERS["voyage.epub"](tmp_path / "v.epub")).text
+    assert text.count("Chapter Two") == 1
+
+
+@pytest.mark.parametrize("name,kind", [("x.docx", "Word"), ("x.pptx", "PowerPoint"), ("x.xlsx", "Excel"),
+                                       ("x.odt", "OpenDocument"), ("x.epub", "EPUB")])
+def test_a_damaged_office_file_is_refused_by_name(tmp_path, name, kind):
+    bad = tmp_path / name
+    with zipfile.ZipFile(bad, "w") as z:
+        z.writestr("hello.txt", "not what the format holds")
+    with pytest.raises(IngestError, match=f"{name}: not a readable {kind}"):
+        load_file(bad)
+
+
+def test_old_office_formats_say_what_to_do(tmp_path):
+    old = tmp_path / "report.doc"
+    old.write_bytes(b"\xd0\xcf\x11\xe0 old word file")
+    with pytest.raises(IngestError, match=r"report\.doc: \.doc files are not read; save it as \.docx"):
+        load_file(old)
+
+
+def test_a_folder_names_what_it_did_not_read(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Alpha is the first letter.")
+    (folder / "photo.png").write_bytes(b"\x89PNG")
+    (folder / "b.png").write_bytes(b"\x89PNG")
+    (folder / "script.py").write_text("print(1)")
+    (folder / ".hidden").write_text("x")
+    docs, problems = load_paths([folder])
+    assert [d.source for d in docs] == ["a.txt"]
+    assert problems == ["3 file(s) in the folder(s) not read, of types qa does not read: 2 .png, 1 .py"]
+
+
+def test_the_command_line_fails_when_a_named_file_is_refused(tmp_path):
+    good = tmp_path / "good.txt"
+    good.write_text("The harbour opens at dawn.")
+    bad = tmp_path / "slides.ppt"
+    bad.write_bytes(b"\xd0\xcf\x11\xe0")
+    runner = CliRunner()
+    index = str(tmp_path / "index")
+    result = runner.invoke(cli, ["--index", index, "index", str(good), str(bad)], obj={"parts": _parts()})
+    assert result.exit_code == 1
+    assert "indexed 1 document(s)" in result.output and "slides.ppt: .ppt files are not read" in result.output
+    assert "not indexed:" in result.output and "slides.ppt" in result.output
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "note.md").write_text("# Notes\nThe tide turns at noon.")
+    (folder / "image.png").write_bytes(b"\x89PNG")
+    result = runner.invoke(cli, ["--index", index, "index", str(folder)], obj={"parts": _parts()})
+    assert result.exit_code == 0, result.output  # a folder's other files are summed up, not an error
+    assert "1 file(s) in the folder(s) not read, of types qa does not read: 1 .png" in result.output
+
+
+def _parts():
+    from conftest import HashEmbedder
+
+    return {"embedder": HashEmbedder()}
+
+
+@pytest.fixture(scope="module")
+def office_bot(tmp_path_factory, shipped_reader, real_embedder):
+    from qa.chatbot import Chatbot
+    from qa.config import Settings
+
+    folder = tmp_path_factory.mktemp("office")
+    files = write_all(folder / "files")
+    bot = Chatbot(Settings(index_dir=str(folder / "index"), seed_dir=str(folder / "no-seeds")), embedder=real_embedder, reader=shipped_reader)
+    bot.open()
+    report = bot.add_paths(files)
+    assert sorted(report.added) == sorted(WRITERS) and not report.problems
+    return bot
+
+
+@pytest.mark.parametrize("name", sorted(WRITERS))
+def test_a_question_about_each_format_is_answered_from_it(office_bot, name):
+    _sentence, question, words, section = FACTS[name]
+    a = office_bot.ask(question)
+    assert not a.abstained and a.source == name
+    assert words in a.text and words in a.quote  # the quote is the fact's sentence, not a bare heading
+    assert a.section == section  # cited as "under 'section'"

@@ -1,0 +1,87 @@
+"""Citations a user can check: the page of a PDF, the section and line of other files, and
+quotes that are whole sentences without markup."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from office_files import write_pdf
+
+from qa.answer import place_in_documents
+from qa.ingest import load_file
+from qa.layout import Place, place_of, plain, shown_words
+from qa.render import render_answer
+from qa.text import quote_bounds
+from qa.types import Answer, Document
+
+
+def _answer_at(doc: Document, words: str) -> Answer:
+    start = doc.text.index(words)
+    return Answer(text=shown_words(words), score=0.9, abstained=False, source=doc.source, doc_id=doc.id,
+                  start=start, end=start + len(words), passage=doc.text, passage_start=0, quote=words, quote_start=start)
+
+
+def test_a_pdf_answer_names_its_page(tmp_path):
+    doc = load_file(write_pdf(tmp_path / "manual.pdf", ["Chapter one is short.", None, "The pump needs oil every 40 hours."]))
+    assert doc.text.count("\f") == 2  # page breaks kept, an empty page counted
+    a = place_in_documents(_answer_at(doc, "every 40 hours"), {doc.id: doc})
+    assert (a.page, a.line) == (3, 0)
+    assert ", page 3 &#183; confidence" in render_answer(a)
+
+
+def test_markdown_answers_name_their_section_and_line():
+    text = "# Guide\nIntro text here.\n\n## Setup\nInstall the pump first.\n\n## Care\nOil it every week.\n"
+    doc = Document("d", "guide.md", text, "Guide")
+    assert place_of(doc, text.index("Oil")) == Place(page=0, section="Care", line=8)
+    assert place_of(doc, text.index("Install")).describe() == "line 5, under \u2018Setup\u2019"
+    assert place_of(Document("t", "notes.txt", text), text.index("Oil")).section == ""  # "#" in a .txt is not a heading
+
+
+def test_a_quote_is_never_a_bare_heading():
+    text = "Intro.\n\nGREP_COLORS\nThis variable sets the colours of matches.\n"
+    start = text.index("GREP_COLORS")
+    lo, hi = quote_bounds(text, start, start + len("GREP_COLORS"))
+    assert text[lo:hi] == "GREP_COLORS\nThis variable sets the colours of matches."
+    md = "## Rehearsals\nThe choir meets on Thursdays.\n"
+    lo, hi = quote_bounds(md, 3, 13)
+    assert md[lo:hi].endswith("Thursdays.")
+
+
+def test_a_sentence_that_leans_on_the_one_before_is_quoted_with_it():
+    text = "A user named daemon was created by the installer. It had uid 37. Later it was removed."
+    start = text.index("37")
+    lo, hi = quote_bounds(text, start, start + 2)
+    assert text[lo:hi] == "A user named daemon was created by the installer. It had uid 37."
+    plain_sentence = "The mill opened in 1820. Water from the river drove its wheel."
+    s = plain_sentence.index("Water")
+    assert plain_sentence[slice(*quote_bounds(plain_sentence, s, s + 5))] == "Water from the river drove its wheel."
+
+
+def test_markup_and_layout_whitespace_are_not_shown():
+    assert plain("## Setup\nUse **bold** and `code`.") == "Setup\nUse bold and code."
+    assert shown_words("line one\nwrapped  here") == "line one wrapped here"
+    text = "# Notes\nThe **pump** needs oil\nevery week."
+    doc = Document("m", "n.md", text, "Notes")
+    a = place_in_documents(_answer_at(doc, "**pump** needs oil\nevery week"), {doc.id: doc})
+    html = render_answer(a)
+    assert "&#42;&#42;" not in html and "&#35;" not in html  # no ** or # shown
+    assert "<strong>pump needs oil every week</strong>" in html
+
+
+def test_json_answers_have_the_documents_words_without_line_wraps(tmp_path):
+    from conftest import HashEmbedder
+
+    from qa.cli import cli
+
+    note = tmp_path / "pump.md"
+    note.write_text("# Care\nThe pump must be oiled every forty\nhours of running.\n")
+    runner = CliRunner()
+    index = str(tmp_path / "index")
+    parts = {"embedder": HashEmbedder()}
+    assert runner.invoke(cli, ["--index", index, "index", str(note)], obj={"parts": parts}).exit_code == 0
+    result = runner.invoke(cli, ["--index", index, "ask", "--json", "How often must the pump be oiled?"], obj={"parts": parts})
+    assert result.exit_code == 0, result.output
+    a = json.loads(result.output[result.output.index("{"):])
+    assert not a["abstained"] and "forty hours" in a["text"]  # the line wrap inside the answer is a space
+    assert "\n" not in a["text"] and a["section"] == "Care" and a["line"] == 2
