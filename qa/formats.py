@@ -337,7 +337,13 @@ def html_to_text(raw: str) -> tuple[str, str]:
     return "\n".join(line for line in lines if line.strip("#")), title
 
 
-def pdf_text(data: bytes, source: str) -> tuple[str, str]:
+OCR_HINT = ("to read scans, install Tesseract OCR (Debian/Ubuntu: sudo apt-get install tesseract-ocr; "
+            "macOS: brew install tesseract) and add the file again")
+OCR_MIN_PIXELS = 120  # images smaller than this on both sides (logos, rules) are not read
+
+
+def pdf_text(data: bytes, source: str, progress: Callable[[str], None] | None = None) -> tuple[str, str]:
+    """A PDF's text, page by page; a scan (no text layer) is read with Tesseract OCR when it is installed."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -347,11 +353,47 @@ def pdf_text(data: bytes, source: str) -> tuple[str, str]:
         title = str((reader.metadata or {}).get("/Title", "") or "")
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as err:
         raise IngestError(f"{source}: not a readable PDF ({err})") from None
+    if not any(p.strip() for p in pages):
+        pages = ocr_pages(reader, source, progress)
     # A form feed starts each page after the first (qa.layout counts them to cite a page).
-    text = "\n\f\n".join(p.strip() for p in pages)
-    if not text.strip():
-        raise IngestError(f"{source}: the PDF has no text layer (a scan?); run it through OCR first")
-    return text, title
+    return "\n\f\n".join(p.strip() for p in pages), title
+
+
+def ocr_available() -> bool:
+    """Whether scans can be read: the tesseract program and its Python binding are installed."""
+    import importlib.util
+    import shutil
+
+    return shutil.which("tesseract") is not None and importlib.util.find_spec("pytesseract") is not None
+
+
+def ocr_pages(reader: Any, source: str, progress: Callable[[str], None] | None = None) -> list[str]:
+    """The text of each page of a scanned PDF: its images read by Tesseract (English)."""
+    if not ocr_available():
+        raise IngestError(f"{source}: the PDF has no text layer (a scan?); {OCR_HINT}")
+    import pytesseract
+
+    pages = []
+    for number, page in enumerate(reader.pages, 1):
+        if progress:
+            progress(f"reading {source} with OCR, page {number} of {len(reader.pages)}")
+        texts = []
+        try:
+            images = list(page.images)
+        except Exception:  # an image pypdf cannot decode: that page stays empty
+            images = []
+        for found in images:
+            image = found.image
+            if image is None or max(image.size) < OCR_MIN_PIXELS:
+                continue
+            try:
+                texts.append(pytesseract.image_to_string(image, lang="eng", timeout=120))
+            except RuntimeError as err:  # pytesseract's timeout
+                raise IngestError(f"{source}: OCR of page {number} took too long ({err})") from None
+        pages.append("\n".join(t.strip() for t in texts))
+    if not any(p.strip() for p in pages):
+        raise IngestError(f"{source}: no text found in the PDF, even with OCR (blank pages, or not a scan of text?)")
+    return pages
 
 
 def markdown_title(text: str) -> str:

@@ -35,7 +35,8 @@ SUPPORTED = TEXT_TYPES + tuple(CONVERTERS)
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
 
-def load_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, name: str | None = None) -> Document:
+def load_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, name: str | None = None,
+              progress: Callable[[str], None] | None = None) -> Document:
     """Read one file into a `Document`.
 
     Args:
@@ -43,6 +44,7 @@ def load_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, name: str | 
         max_bytes: Larger files are refused.
         name: The name shown as the document's source (default: the file name). Only its
             last component is used, so an uploaded "../../x.txt" is shown as "x.txt".
+        progress: Told what is being done during a long read (OCR of a scan, page by page).
 
     Raises:
         IngestError: Unsupported type, too large, empty, binary, or a PDF without text.
@@ -62,7 +64,7 @@ def load_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, name: str | 
         raise IngestError(f"{source}: the file is empty")
     data = path.read_bytes()
     if suffix == ".pdf":
-        text, title = pdf_text(data, source)
+        text, title = pdf_text(data, source, progress)
     elif suffix in CONVERTERS:
         text, title = CONVERTERS[suffix](data, source)
         title = title or markdown_title(text)
@@ -144,7 +146,8 @@ def load_paths(
             problems.append(f"{f}: no such file or folder")
             continue
         try:
-            docs.append(load_file(f, max_bytes))
+            share = i / len(files)
+            docs.append(load_file(f, max_bytes, progress=(lambda stage, share=share: progress(stage, share)) if progress else None))
         except IngestError as err:
             problems.append(str(err))
         except Exception:  # a damaged file (a PDF that crashes its parser) must not stop the rest

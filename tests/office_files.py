@@ -143,3 +143,19 @@ def write_pdf(path: Path, pages: list[str | None]) -> Path:
     with open(path, "wb") as f:
         writer.write(f)
     return path
+
+
+SCANNED = ("The west pier was rebuilt in 1962 after the great storm.", "When was the west pier rebuilt?", "1962")
+
+
+def write_scan(path: Path, lines: tuple[str, ...] = (SCANNED[0],)) -> Path:
+    """A scanned page: an image of printed text in a PDF, with no text layer."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    page = Image.new("L", (1700, 400 + 90 * len(lines)), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=48)
+    for i, line in enumerate(lines):
+        draw.text((100, 150 + 90 * i), line, fill=0, font=font)
+    page.save(path, "PDF", resolution=200.0)
+    return path

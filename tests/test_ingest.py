@@ -67,8 +67,8 @@ def test_bad_files_are_refused_with_a_message(tmp_path, name, content, message):
 
 
 def test_pdf_without_text_layer(tmp_path):
-    make_pdf(tmp_path / "scan.pdf", None)
-    with pytest.raises(IngestError, match="no text layer"):
+    make_pdf(tmp_path / "scan.pdf", None)  # a blank page: no text layer, no image to read
+    with pytest.raises(IngestError, match="no text found in the PDF, even with OCR"):
         load_file(tmp_path / "scan.pdf")
 
 
