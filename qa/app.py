@@ -19,6 +19,7 @@ from qa.render import escape, render_answer, render_documents
 
 if TYPE_CHECKING:
     from qa.chatbot import Chatbot
+    from qa.types import Document
 
 log = logging.getLogger("qa.app")
 
@@ -88,8 +89,9 @@ def build_app(bot: Chatbot, warmup: Warmup | None = None) -> Any:
     import gradio as gr
 
     settings = bot.settings
+    seed_names = {p.name for p in Path(settings.seed_dir).glob("*") if p.is_file()} if settings.seed_dir else set()
 
-    def ask(message: str, chat: list[dict[str, str]], turns: list[tuple[str, Any]]):
+    def ask(message: str, chat: list[dict[str, str]], turns: list[tuple[str, Any]], scope: list[str] | None = None):
         from qa.conversation import remember
 
         chat = list(chat or [])
@@ -102,7 +104,7 @@ def build_app(bot: Chatbot, warmup: Warmup | None = None) -> Any:
             yield "", [*chat, {"role": "assistant", "content": escape(LOADING_NOTE)}], turns
             warmup.done.wait()
         try:
-            answer = bot.ask(message, history=turns)
+            answer = bot.ask(message, history=turns, scope=[n for n in (scope or []) if isinstance(n, str)])
             reply = render_answer(answer, message)
             turns = remember(turns, message, answer)
         except QAError as err:  # a problem qa can put in words (a damaged index, a missing reader)
@@ -153,7 +155,7 @@ def build_app(bot: Chatbot, warmup: Warmup | None = None) -> Any:
         """The document list and removal menu, when the documents changed since `shown`."""
         current = _signature(bot)
         if current == shown:
-            return gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         return *_listing(bot, keep_choice=True), current
 
     with gr.Blocks(title="qa \u00b7 ask your documents", analytics_enabled=False, fill_height=True) as demo:
@@ -171,13 +173,15 @@ def build_app(bot: Chatbot, warmup: Warmup | None = None) -> Any:
                 with gr.Row():
                     box = gr.Textbox(placeholder="Ask a question\u2026", show_label=False, scale=5, elem_id="qa-question", max_lines=4, autofocus=True)
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
-                examples = gr.Examples(EXAMPLES, inputs=box, label="Examples (click one)")
+                examples = gr.Examples(examples_for(bot.documents(), seed_names), inputs=box, label="Examples (click one)")
                 clear = gr.Button("New conversation", size="sm")
             with gr.Column(scale=1):
                 gr.Markdown("### Documents")
                 # Filled when the page loads and kept current: documents added or removed
                 # anywhere (another page, `qa index`) show up within REFRESH_SECONDS.
                 doc_list = gr.HTML(render_documents(bot.documents()), elem_id="qa-documents")
+                scope = gr.Dropdown(choices=sorted(d.source for d in bot.documents()), value=[], multiselect=True,
+                                    label="Answer only from (empty: all documents)", elem_id="qa-scope", allow_custom_value=True)
                 shown = gr.State("")
                 status = gr.HTML("", elem_id="qa-status")
                 if settings.uploads:
@@ -190,35 +194,54 @@ def build_app(bot: Chatbot, warmup: Warmup | None = None) -> Any:
                                        allow_custom_value=True, elem_id="qa-remove-pick")
                     drop = gr.Button("Remove", size="sm", scale=1, elem_id="qa-remove")
                 if settings.uploads:
-                    files.upload(upload, inputs=files, outputs=[status, doc_list, pick, files], concurrency_limit=1,
-                                 concurrency_id="index", show_progress_on=[status])
-                    drop.click(remove, inputs=pick, outputs=[status, doc_list, pick], concurrency_limit=1, concurrency_id="index",
-                               show_progress_on=[status])
+                    files.upload(upload, inputs=files, outputs=[status, doc_list, pick, scope, examples.dataset, files],
+                                 concurrency_limit=1, concurrency_id="index", show_progress_on=[status])
+                    drop.click(remove, inputs=pick, outputs=[status, doc_list, pick, scope, examples.dataset], concurrency_limit=1,
+                               concurrency_id="index", show_progress_on=[status])
                 timer = gr.Timer(REFRESH_SECONDS)
                 for trigger in (demo.load, timer.tick, pick.focus):
-                    trigger(refresh, inputs=shown, outputs=[doc_list, pick, shown], show_progress="hidden", queue=False,
+                    trigger(refresh, inputs=shown, outputs=[doc_list, pick, scope, examples.dataset, shown], show_progress="hidden", queue=False,
                             api_visibility="private")
-        send.click(ask, inputs=[box, chat, turns], outputs=[box, chat, turns], concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask", api_name="ask")
+        send.click(ask, inputs=[box, chat, turns, scope], outputs=[box, chat, turns], concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask", api_name="ask")
         # One public API endpoint, "ask"; the other triggers of the same function stay private.
-        box.submit(ask, inputs=[box, chat, turns], outputs=[box, chat, turns], concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask", api_visibility="private")
+        box.submit(ask, inputs=[box, chat, turns, scope], outputs=[box, chat, turns], concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask", api_visibility="private")
         # A clicked example is asked at once, not only copied into the box.
-        examples.load_input_event.then(ask, inputs=[box, chat, turns], outputs=[box, chat, turns], concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask", api_visibility="private")
+        examples.load_input_event.then(ask, inputs=[box, chat, turns, scope], outputs=[box, chat, turns], concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask", api_visibility="private")
         clear.click(lambda: ([], []), outputs=[chat, turns])
         chat.clear(lambda: [], outputs=turns)
     return demo
 
 
-def _listing(bot: Chatbot, keep_choice: bool = False) -> tuple[str, Any]:
-    """The documents panel's HTML and the removal menu's update, from the latest index.
+def _listing(bot: Chatbot, keep_choice: bool = False) -> tuple[str, Any, Any, Any]:
+    """The documents panel's HTML, the removal menu's and the scope menu's updates, and the
+    examples, from the latest index.
 
     Args:
-        keep_choice: Leave the menu's chosen name as it is (a refresh must not undo a choice).
+        keep_choice: Leave the removal menu's chosen name as it is (a refresh must not undo a choice).
     """
     import gradio as gr
 
     docs = bot.documents()
     choices = sorted(d.source for d in docs)
-    return render_documents(docs), gr.update(choices=choices) if keep_choice else gr.update(choices=choices, value=None)
+    seed_dir = bot.settings.seed_dir
+    seeds = {p.name for p in Path(seed_dir).glob("*") if p.is_file()} if seed_dir else set()
+    examples = gr.Dataset(samples=[[q] for q in examples_for(docs, seeds)])
+    pick = gr.update(choices=choices) if keep_choice else gr.update(choices=choices, value=None)
+    return render_documents(docs), pick, gr.update(choices=choices), examples
+
+
+def examples_for(documents: list[Document], seed_names: set[str], most: int = 5) -> list[str]:
+    """Example questions that fit the documents indexed: the demo article's while it is there,
+    then a summary of each of the user's documents (newest names last, so a few of each)."""
+    from qa.text import title_of
+
+    shown: list[str] = []
+    if any(d.source in seed_names for d in documents):
+        shown += EXAMPLES[:3] if len(documents) > 1 else EXAMPLES
+    for d in sorted((d for d in documents if d.source not in seed_names), key=lambda d: d.source.lower()):
+        title = title_of(d)
+        shown.append(f"Summarize {d.source}" if not title or len(title) > 60 else f"What is {d.source} about?")
+    return shown[:most] or ["What is this about?"]
 
 
 def _signature(bot: Chatbot) -> str:
@@ -366,6 +389,7 @@ def serve(bot: Chatbot, block: bool = True) -> Any:
             raise
         raise OSError(f"port {s.port} on {s.host} is in use (another qa or program?): stop it, or choose another "
                       f"port with --port N or QA_PORT=N") from None
+    add_document_view(demo.app, bot)
     sweep_uploads()  # what an earlier run left
     threading.Thread(target=_sweep_forever, args=(threading.Event(),), name="qa-upload-sweeper", daemon=True).start()
     log.info("chat page ready in %.1f s", time.perf_counter() - started)
@@ -378,6 +402,48 @@ def serve(bot: Chatbot, block: bool = True) -> Any:
             raise warmup.error
         demo.block_thread()
     return demo
+
+
+def add_document_view(app: Any, bot: Chatbot) -> None:
+    """GET /document/{id}?start=&end=: the cited document, whole, with the answer marked and
+    scrolled to (`qa.render.render_document_page`). Behind the page's login when it has one;
+    served with a policy that lets it run no script and load nothing."""
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+
+    from qa.render import render_document_page
+
+    headers = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'", "X-Content-Type-Options": "nosniff",
+               "Referrer-Policy": "no-referrer"}
+
+    async def document(request: Request) -> HTMLResponse:
+        if not _signed_in(app, request):
+            return HTMLResponse("<p>Sign in on the chat page first.</p>", status_code=401, headers=headers)
+        doc = bot.indexer.latest().documents.get(request.path_params["doc_id"])
+        if doc is None:
+            return HTMLResponse("<p>This document is no longer indexed.</p>", status_code=404, headers=headers)
+        start, end = (_int(request.query_params.get(k)) for k in ("start", "end"))
+        return HTMLResponse(render_document_page(doc, start, end), headers=headers)
+
+    # First, so that no route of Gradio's (a catch-all) answers this path instead.
+    app.router.routes.insert(0, Route("/document/{doc_id}", document, methods=["GET"]))
+
+
+def _signed_in(app: Any, request: Any) -> bool:
+    """Whether the request comes from a browser signed in to the page (always, without a login)."""
+    if getattr(app, "auth", None) is None and getattr(app, "auth_dependency", None) is None:
+        return True
+    cookie = getattr(app, "cookie_id", "")
+    token = request.cookies.get(f"access-token-{cookie}") or request.cookies.get(f"access-token-unsecure-{cookie}")
+    return token is not None and app.tokens.get(token) is not None
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
 
 
 def _upload_cap(s: Any) -> int:

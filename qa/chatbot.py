@@ -9,7 +9,7 @@ understand (follow-ups, typos) -> retrieve -> read -> decide. It implements none
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Collection, Iterable, Sequence
 
 from qa.config import Settings, load_settings
 from qa.indexer import IndexReport, Indexer, Progress
@@ -119,25 +119,31 @@ class Chatbot:
         self.reader.warm_up()
         self.calibration, self.conversation  # noqa: B018
 
-    def ask(self, question: str, history: History = ()) -> Answer:
-        """Answer a question; `history` holds earlier (question, answer) turns, oldest first, for
-        follow-ups. The answer's `kind` says what it is: "answer", "abstain" (the documents don't
-        say), "small_talk" or "problem" (the reply is then in `message`)."""
+    def ask(self, question: str, history: History = (), scope: Sequence[str] = ()) -> Answer:
+        """Answer a question; `history`: earlier (question, answer) turns, oldest first, for follow-ups;
+        `scope`: documents (file names or ids) to answer from (empty: all). The answer's `kind` says
+        what it is: "answer", "summary", "abstain", "small_talk" or "problem" (then see `message`)."""
         from qa.conversation import answers_to_skip, check_question, clean_question
+        from qa.summary import summary_if_asked
 
         question = clean_question(question) if isinstance(question, str) else ""
         problem = check_question(question, self.settings.max_question_chars)
         if problem:
             return Answer(text="", score=0.0, abstained=True, question=question, message=problem, kind="problem")
         store = self.indexer.latest()
+        only, unknown = documents_named(store.documents.values(), scope)
+        if unknown:
+            return unknown_documents(question, unknown, store.documents.values())
         reply = self.conversation.reply_to_non_question(question, store.documents.values())
         if reply is not None:
             return Answer(text="", score=0.0, abstained=True, question=question, message=reply, kind="small_talk")
+        if (summary := summary_if_asked(question, store, self.embedder, self.settings, only)) is not None:
+            return summary
         understood = self.conversation.rewrite(self.speller(store).correct(question), history)
         unclear = self.conversation.needs_context(understood)
         if unclear:  # a bare "When?" with no earlier question to ask it of
             return Answer(text="", score=0.0, abstained=True, question=understood, message=unclear, kind="problem")
-        return self.answer(understood, store, answers_to_skip(understood, history))
+        return self.answer(understood, store, answers_to_skip(understood, history), only)
 
     def speller(self, store: PassageStore) -> Speller:
         """The typo corrector over `store`'s words, built once per version of the index."""
@@ -147,29 +153,50 @@ class Chatbot:
             self._speller = (store, Speller(d.text for d in store.documents.values()))
         return self._speller[1]
 
-    def candidates(self, question: str, store: PassageStore | None = None) -> Reading:
-        """Retrieve, read and merge for a self-contained question; nothing decided yet (what
-        `qa eval --mode e2e` measures)."""
+    def candidates(self, question: str, store: PassageStore | None = None, only: Collection[str] | None = None) -> Reading:
+        """Retrieve (from documents `only`, ids; None: all), read and merge; nothing decided yet (`qa eval --mode e2e`)."""
         from qa.answer import Reading, merge_candidates
         from qa.retrieve import Retriever
 
         s = self.settings
-        hits = Retriever(store or self.store, self.embedder, s.candidates, s.rrf_k).retrieve(question, s.top_k)
+        hits = Retriever(store or self.store, self.embedder, s.candidates, s.rrf_k).retrieve(question, s.top_k, only)
         spans = self.reader.read(question, [h.chunk.text for h in hits]) if hits else []
         return Reading(question, tuple(hits), tuple(merge_candidates(hits, spans, self.calibration)))
 
     def decide(self, reading: Reading, exclude: Sequence[tuple[str, int, int]] = ()) -> Answer:
-        """The best candidate with close alternatives, or an abstention; `exclude` holds
-        (document id, start, end) of answers not to give again."""
+        """The best candidate with close alternatives, or an abstention; `exclude`: (document id, start, end) not to give again."""
         from qa.answer import decide_answer
 
         s = self.settings
         cut = self.calibration.threshold if s.threshold is None else s.threshold
         return decide_answer(reading, cut, s.alternatives_within, s.max_alternatives, exclude)
 
-    def answer(self, question: str, store: PassageStore | None = None, exclude: Sequence[tuple[str, int, int]] = ()) -> Answer:
+    def answer(self, question: str, store: PassageStore | None = None, exclude: Sequence[tuple[str, int, int]] = (),
+               only: Collection[str] | None = None) -> Answer:
         """`candidates`, then `decide`, for a question already understood."""
         from qa.answer import place_in_documents
 
-        store = store or self.store
-        return place_in_documents(self.decide(self.candidates(question, store), exclude), store.documents)
+        s = store or self.store
+        return place_in_documents(self.decide(self.candidates(question, s, only), exclude), s.documents)
+
+
+def documents_named(documents: Iterable[Document], names: Sequence[str]) -> tuple[frozenset[str] | None, list[str]]:
+    """The ids of the documents `names` name (by file name or id; None when no names are given),
+    and the names that name none."""
+    if not names:
+        return None, []
+    by_key: dict[str, str] = {}
+    for d in documents:
+        by_key[d.id] = d.id
+        by_key.setdefault(d.source, d.id)
+        by_key.setdefault(d.source.lower(), d.id)
+    found = {by_key.get(n) or by_key.get(n.lower()) for n in names}
+    unknown = [n for n in names if (by_key.get(n) or by_key.get(n.lower())) is None]
+    return frozenset(i for i in found if i), unknown
+
+
+def unknown_documents(question: str, unknown: Sequence[str], documents: Iterable[Document]) -> Answer:
+    """The reply to a question limited to documents that are not indexed: which, and which are."""
+    names = ", ".join(sorted(d.source for d in documents)) or "none yet"
+    return Answer(text="", score=0.0, abstained=True, question=question, kind="problem",
+                  message=f"No document named {', '.join(unknown)}. The documents are: {names}.")

@@ -173,11 +173,16 @@ def documents_cmd(ctx: click.Context) -> None:
     click.echo(f"search: {bot.store.mode}")
 
 
+DOC_OPTION = click.option("--doc", "docs", multiple=True, metavar="NAME",
+                          help="Answer only from this document (file name or id; repeatable). `qa documents` lists them.")
+
+
 @cli.command("ask")
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@DOC_OPTION
 @click.pass_context
-def ask_cmd(ctx: click.Context, question: str, as_json: bool) -> None:
+def ask_cmd(ctx: click.Context, question: str, as_json: bool, docs: tuple[str, ...]) -> None:
     """Answer one question."""
     from qa.config import load_settings
     from qa.conversation import check_question, clean_question
@@ -186,7 +191,9 @@ def ask_cmd(ctx: click.Context, question: str, as_json: bool) -> None:
     if problem:  # before any model loads
         raise Problem(problem)
     click.echo("Loading the models\u2026", err=True)  # seconds on a laptop: said at once
-    answer = _bot(ctx).ask(question)
+    bot = _bot(ctx)
+    _check_scope(bot, docs)
+    answer = bot.ask(question, scope=docs)
     if as_json:
         click.echo(json.dumps(answer_to_dict(answer), ensure_ascii=False, indent=2))
     else:
@@ -194,14 +201,24 @@ def ask_cmd(ctx: click.Context, question: str, as_json: bool) -> None:
         click.echo(format_answer(answer))
 
 
+def _check_scope(bot: Chatbot, docs: tuple[str, ...]) -> None:
+    from qa.chatbot import documents_named
+
+    _, unknown = documents_named(bot.documents(), docs)
+    if unknown:
+        raise Problem(f"no document named {', '.join(unknown)} in the index (`qa documents` lists them)")
+
+
 @cli.command("chat")
+@DOC_OPTION
 @click.pass_context
-def chat_cmd(ctx: click.Context) -> None:
+def chat_cmd(ctx: click.Context, docs: tuple[str, ...]) -> None:
     """Chat in the terminal (follow-up questions understood; Ctrl-D to leave)."""
     from qa.conversation import remember
 
     click.echo("Loading the models\u2026", err=True)
     bot = _bot(ctx)
+    _check_scope(bot, docs)
     bot.warm_up()  # now, not on the first question
     history: list = []
     click.echo(f"{len(bot.documents())} document(s) indexed. Ask a question (Ctrl-D to leave).")
@@ -211,7 +228,7 @@ def chat_cmd(ctx: click.Context) -> None:
         except (EOFError, KeyboardInterrupt):
             click.echo()
             return
-        answer = bot.ask(question, history=history)
+        answer = bot.ask(question, history=history, scope=docs)
         _echo_understood(question, answer)
         click.echo(format_answer(answer))
         history = remember(history, question, answer)
@@ -371,6 +388,11 @@ def format_answer(answer: Answer) -> str:
     lines = []
     if answer.message and not answer.text:
         lines.append(answer.message)
+    if answer.kind == "summary":
+        for a in answer.alternatives:
+            place = Place(a.page, a.section, a.line).describe()
+            lines += [f"  > {shown_line(a.quote).strip()}", f"    source: {a.source}{', ' + place if place else ''}"]
+        return "\n".join(lines)
     for i, a in enumerate((answer, *answer.alternatives)):
         if not a.text:
             continue

@@ -146,14 +146,18 @@ def load_paths(
             problems.append(f"{f}: no such file or folder")
             continue
         try:
-            share = i / len(files)
-            docs.append(load_file(f, max_bytes, progress=(lambda stage, share=share: progress(stage, share)) if progress else None))
+            docs.append(load_file(f, max_bytes, progress=_told_at(progress, i / len(files))))
         except IngestError as err:
             problems.append(str(err))
         except Exception:  # a damaged file (a PDF that crashes its parser) must not stop the rest
             log.exception("reading %s failed", f)
             problems.append(f"{f.name}: could not be read")
     return docs, problems
+
+
+def _told_at(progress: Callable[[str, float], None] | None, share: float) -> Callable[[str], None] | None:
+    """`progress` for the stages of one file, at that file's share of the whole."""
+    return None if progress is None else lambda stage: progress(stage, share)
 
 
 def safe_name(name: str) -> str:

@@ -58,6 +58,10 @@ def render_answer(answer: Answer, asked: str = "") -> str:
     parts = []
     if answer.question and asked and answer.question != " ".join(asked.split()):
         parts.append(f'<p class="qa-understood"><em>Understood as: {escape(answer.question)}</em></p>')
+    if answer.kind == "summary":
+        parts.append(f'<p class="qa-note">{escape(answer.message)}</p>')
+        parts += [_summary_sentence(a) for a in answer.alternatives]
+        return "\n".join(parts)
     if answer.message and not answer.text:
         cls = "qa-abstain" if answer.kind == "abstain" else "qa-note"
         parts.append(f'<p class="{cls}">{escape(answer.message)}</p>')
@@ -82,7 +86,28 @@ def _one_answer(a: Answer, number: int) -> str:
         f"<blockquote>{quote}</blockquote>"
         f'<p class="qa-source"><small>Source: {cite(a.source, a.title)}{where(a)} '
         f"&#183; confidence {a.score:.0%}</small></p>"
-        f"<details><summary>Passage</summary><p>{passage}</p></details></div>"
+        f"<details><summary>Passage</summary><p>{passage}</p></details>{open_link(a)}</div>"
+    )
+
+
+def document_link(doc_id: str, start: int, end: int) -> str:
+    """The address of the cited-document view (`qa.app`), scrolled to the answer."""
+    from urllib.parse import quote
+
+    return f"/document/{quote(doc_id, safe='')}?start={int(start)}&end={int(end)}#answer"
+
+
+def open_link(a: Answer) -> str:
+    """A link that opens the cited document at the answer, or "" when the answer has no document."""
+    if not a.doc_id or a.start < 0:
+        return ""
+    return f'<p class="qa-open"><small><a href="{document_link(a.doc_id, a.start, a.end)}" target="_blank">Open the document at this answer</a></small></p>'
+
+
+def _summary_sentence(a: Answer) -> str:
+    return (
+        f'<div class="qa-answer"><blockquote>{escape(shown_line(a.quote).strip())}</blockquote>'
+        f'<p class="qa-source"><small>Source: {cite(a.source, a.title)}{where(a)}</small></p>{open_link(a)}</div>'
     )
 
 
@@ -114,3 +139,35 @@ def render_documents(documents: Sequence[Document]) -> str:
         return "<p>No documents yet. Upload some below.</p>"
     items = "".join(f"<li>{cite(d.source, title_of(d))}</li>" for d in sorted(documents, key=lambda d: d.source.lower()))
     return f"<p>{len(documents)} document(s):</p><ul>{items}</ul>"
+
+
+def render_document_page(doc: Document, start: int, end: int) -> str:
+    """A whole HTML page showing a document's text (escaped, as plain text) with text[start:end]
+    marked and scrolled to; a PDF's pages are separated and numbered."""
+    import html as html_lib
+
+    from qa.layout import PAGE_BREAK, PAGED, place_of
+
+    start, end = sorted((max(0, min(start, len(doc.text))), max(0, min(end, len(doc.text)))))
+    paged = doc.source.lower().endswith(tuple(PAGED))
+    page, body = 1, []
+    for text, marked in ((doc.text[:start], False), (doc.text[start:end], True), (doc.text[end:], False)):
+        shown = []
+        for i, part in enumerate(text.split(PAGE_BREAK) if paged else [text]):
+            if i:
+                page += 1
+                shown.append(f'<hr><span class="page">page {page}</span>')
+            shown.append(html_lib.escape(part))
+        body.append(f'<mark id="answer">{"".join(shown)}</mark>' if marked else "".join(shown))
+    title = html_lib.escape(title_of(doc) or doc.source)
+    place = place_of(doc, start).describe()
+    at = f" \u00b7 the answer is at {html_lib.escape(place)}" if place else ""
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<title>{title} \u00b7 qa</title><meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<style>body{font-family:system-ui,sans-serif;max-width:52em;margin:2em auto;padding:0 1em;color:#1f2937}"
+        "pre{white-space:pre-wrap;font-family:inherit;line-height:1.5}mark{background:#fde68a;padding:0 .15em}"
+        ".page{color:#6b7280;font-size:.85em}header small{color:#6b7280}</style></head><body>"
+        f"<header><h1>{title}</h1><small>{html_lib.escape(doc.source)}{at}</small></header>"
+        f'<pre>{"".join(body)}</pre></body></html>'
+    )

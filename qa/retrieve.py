@@ -6,7 +6,7 @@ when it can (`NativeHybridSearch`, Milvus).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Hashable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Collection, Hashable, Sequence, TypeVar
 
 from qa.errors import SettingsError
 from qa.store.base import NativeHybridSearch
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from qa.store.base import PassageStore
 
 T = TypeVar("T", bound=Hashable)
+
+SCOPED_CANDIDATES = 16_384  # passages ranked when a question is limited to some documents (Milvus' most)
 
 
 def fuse_searches(dense: Sequence[tuple[Chunk, float]], keyword: Sequence[tuple[Chunk, float]], k: int, rrf_k: int) -> list[Hit]:
@@ -63,13 +65,23 @@ class Retriever:
         self.candidates = candidates
         self.rrf_k = rrf_k
 
-    def retrieve(self, question: str, top_k: int) -> list[Hit]:
-        """The `top_k` passages for a question, best first; empty for an empty question or store."""
+    def retrieve(self, question: str, top_k: int, only: Collection[str] | None = None) -> list[Hit]:
+        """The `top_k` passages for a question, best first; empty for an empty question or store.
+
+        Args:
+            only: Document ids to search in (None: all). Each search then ranks every passage
+                (up to SCOPED_CANDIDATES) and keeps the best `candidates` of those documents.
+        """
         if top_k <= 0:
             raise SettingsError(f"top_k must be greater than 0, not {top_k}")
         if not question.strip() or self.store.count() == 0:
             return []
         vector = self.embedder.embed([question])[0]
+        if only is not None:
+            k = min(self.store.count(), SCOPED_CANDIDATES)
+            dense = [(c, s) for c, s in self.store.dense_search(vector, k) if c.doc_id in only][: self.candidates]
+            keyword = [(c, s) for c, s in self.store.keyword_search(question, k) if c.doc_id in only][: self.candidates]
+            return fuse_searches(dense, keyword, top_k, self.rrf_k)
         if isinstance(self.store, NativeHybridSearch):
             return self.store.hybrid_search(question, vector, top_k, self.candidates, self.rrf_k)
         dense = self.store.dense_search(vector, self.candidates)

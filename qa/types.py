@@ -9,9 +9,9 @@ from typing import Literal, get_args
 
 # What a reply is: an answer from the documents; an abstention (the documents don't say);
 # small talk (a greeting, thanks, help, "what is this about?"); or a problem with the question
-# (empty, too long, no words). Interfaces and the chat history decide from this, never from
+# (empty, too long, no words); or a summary (its sentences, each cited, in `alternatives`). Interfaces and the chat history decide from this, never from
 # the message's wording.
-ReplyKind = Literal["answer", "abstain", "small_talk", "problem"]
+ReplyKind = Literal["answer", "abstain", "small_talk", "problem", "summary"]
 REPLY_KINDS: tuple[str, ...] = get_args(ReplyKind)
 
 
@@ -145,5 +145,5 @@ class Answer:
             object.__setattr__(self, "kind", "abstain" if self.abstained else "answer")
         elif self.kind not in REPLY_KINDS:
             raise ValueError(f"kind must be one of {', '.join(REPLY_KINDS)}, not {self.kind!r}")
-        if (self.kind == "answer") == self.abstained:
+        if (self.kind in ("answer", "summary")) == self.abstained:
             raise ValueError(f"an Answer of kind {self.kind!r} cannot have abstained={self.abstained}")

@@ -140,6 +140,31 @@ def test_ask_shows_answer_highlight_source_and_confidence(page: Any) -> None:
     assert page.input_value(QUESTION) == ""  # the box is ready for the next question
 
 
+def test_the_cited_document_opens_at_the_highlighted_answer(page: Any) -> None:
+    reply = ask(page, ZORBLAX_QUESTION)
+    link = reply.locator("a", has_text="Open the document").first
+    with page.context.expect_page() as opened:
+        link.click()
+    doc = opened.value
+    doc.wait_for_load_state()
+    mark = doc.locator("mark#answer")
+    assert mark.count() == 1 and "1887" in mark.inner_text()
+    assert doc.evaluate("() => window.__pwned") is None  # the hostile markup is text here too
+    assert "<script>window.__pwned=1</script>" in doc.inner_text("pre")
+    assert page.locator(BOT).count() >= 1  # the chat stays where it was
+
+
+def test_a_word_file_is_uploaded_and_answered_with_its_section(page: Any, tmp_path: Path) -> None:
+    from tests.office_files import FACTS, write_docx
+
+    page.set_input_files("#qa-upload input[type=file]", str(write_docx(tmp_path / "ferries.docx")))
+    page.wait_for_function("(t => t.includes('indexed') && t.includes('ferries.docx'))(document.querySelector('#qa-status').innerText)",
+                           timeout=ANSWER_TIMEOUT_MS)
+    _sentence, question, words, section = FACTS["ferries.docx"]
+    text = ask(page, question).inner_text()
+    assert words in text and "ferries.docx" in text and section in text, text
+
+
 def test_hostile_document_is_shown_as_text(page: Any) -> None:
     reply = ask(page, ZORBLAX_QUESTION)
     assert pwned(page) is None

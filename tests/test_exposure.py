@@ -56,3 +56,44 @@ def test_uploads_can_be_switched_off(make_server):
     config = httpx.get(url + "config").json()
     kinds = {c.get("type") for c in config["components"]}
     assert "chatbot" in kinds and "file" not in kinds and "uploadbutton" not in kinds
+
+
+def test_the_cited_document_view_marks_the_answer_and_runs_no_script(make_server):
+    import httpx
+
+    demo, url = make_server()
+    page = httpx.get(url.rstrip("/") + _LINK["path"])
+    assert page.status_code == 200
+    assert '<mark id="answer">patience</mark>' in page.text
+    assert "script-src" not in page.headers["content-security-policy"] and "default-src 'none'" in page.headers["content-security-policy"]
+    assert httpx.get(url + "document/nope?start=0&end=1").status_code == 404
+
+
+def test_the_cited_document_view_needs_the_login(make_server):
+    import httpx
+
+    demo, url = make_server(auth="alice:s3cret")
+    path = _LINK["path"]
+    assert httpx.get(url.rstrip("/") + path).status_code == 401
+    with httpx.Client() as browser:
+        assert browser.post(url + "login", data={"username": "alice", "password": "wrong"}).status_code in (400, 401)
+        assert browser.get(url.rstrip("/") + path).status_code == 401
+        assert browser.post(url + "login", data={"username": "alice", "password": "s3cret"}).status_code == 200
+        shown = browser.get(url.rstrip("/") + path)
+        assert shown.status_code == 200 and '<mark id="answer">patience</mark>' in shown.text
+
+
+_LINK: dict = {}
+
+
+@pytest.fixture(autouse=True)
+def _seed_link(make_bot, tmp_path_factory):
+    """The view's address of "patience" in the seed article (the same content id in every index)."""
+    if not _LINK:
+        from qa.ingest import load_file
+        from qa.render import document_link
+        from tests.conftest import SEED
+
+        doc = load_file(SEED)
+        start = doc.text.index("patience")
+        _LINK["path"] = document_link(doc.id, start, start + len("patience")).split("#")[0]

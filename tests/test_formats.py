@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 from click.testing import CliRunner
-from office_files import FACTS, WRITERS, write_all
+from tests.office_files import FACTS, WRITERS, write_all
 
 from qa.cli import cli
 from qa.errors import IngestError
@@ -95,7 +95,7 @@ def test_the_command_line_fails_when_a_named_file_is_refused(tmp_path):
 
 
 def _parts():
-    from conftest import HashEmbedder
+    from tests.conftest import HashEmbedder
 
     return {"embedder": HashEmbedder()}
 

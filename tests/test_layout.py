@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-from office_files import write_pdf
+from tests.office_files import write_pdf
 
 from qa.answer import place_in_documents
 from qa.ingest import load_file
@@ -70,7 +70,7 @@ def test_markup_and_layout_whitespace_are_not_shown():
 
 
 def test_json_answers_have_the_documents_words_without_line_wraps(tmp_path):
-    from conftest import HashEmbedder
+    from tests.conftest import HashEmbedder
 
     from qa.cli import cli
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from office_files import SCANNED, write_scan
+from tests.office_files import SCANNED, write_scan
 
 from qa import formats
 from qa.errors import IngestError

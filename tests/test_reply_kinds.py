@@ -65,7 +65,7 @@ class RecordingBot:
     def warm_up(self):
         pass
 
-    def ask(self, question, history=()):
+    def ask(self, question, history=(), scope=()):
         self.histories.append([q for q, _ in history])
         if question == "hello":
             return reply("small_talk", "Please ask me something")  # worded like a problem message
