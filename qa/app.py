@@ -390,6 +390,7 @@ def serve(bot: Chatbot, block: bool = True) -> Any:
         raise OSError(f"port {s.port} on {s.host} is in use (another qa or program?): stop it, or choose another "
                       f"port with --port N or QA_PORT=N") from None
     add_document_view(demo.app, bot)
+    add_command_line_door(demo.app, bot, warmup)
     sweep_uploads()  # what an earlier run left
     threading.Thread(target=_sweep_forever, args=(threading.Event(),), name="qa-upload-sweeper", daemon=True).start()
     log.info("chat page ready in %.1f s", time.perf_counter() - started)
@@ -428,6 +429,40 @@ def add_document_view(app: Any, bot: Chatbot) -> None:
 
     # First, so that no route of Gradio's (a catch-all) answers this path instead.
     app.router.routes.insert(0, Route("/document/{doc_id}", document, methods=["GET"]))
+
+
+def add_command_line_door(app: Any, bot: Chatbot, warmup: Warmup) -> None:
+    """POST /api/qa/ask for `qa ask` and `qa chat` on this machine (`qa.remote`): the token they
+    read from SERVING.json in the index folder (owner-only) opens it; the file goes when qa exits."""
+    import atexit
+    from dataclasses import asdict
+
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from qa.remote import ASK_PATH, TOKEN_HEADER, announce, withdraw
+    from qa.types import answer_from_dict
+
+    token = announce(bot.settings)
+    atexit.register(withdraw, bot.settings, token)
+
+    async def ask(request: Request) -> JSONResponse:
+        if request.headers.get(TOKEN_HEADER) != token:
+            return JSONResponse({"detail": "not allowed"}, status_code=403)
+        try:
+            data = await request.json()
+            question = str(data["question"])
+            history = [(str(q), answer_from_dict(a)) for q, a in data.get("history") or []]
+            scope = [str(n) for n in data.get("scope") or []]
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"detail": "a question is needed"}, status_code=400)
+        await run_in_threadpool(warmup.done.wait)
+        answer = await run_in_threadpool(bot.ask, question, history, scope)
+        return JSONResponse(asdict(answer))
+
+    app.router.routes.insert(0, Route(ASK_PATH, ask, methods=["POST"]))
 
 
 def _signed_in(app: Any, request: Any) -> bool:

@@ -190,15 +190,31 @@ def ask_cmd(ctx: click.Context, question: str, as_json: bool, docs: tuple[str, .
     problem = check_question(clean_question(question), load_settings(**_options(ctx)).max_question_chars)
     if problem:  # before any model loads
         raise Problem(problem)
-    click.echo("Loading the models\u2026", err=True)  # seconds on a laptop: said at once
-    bot = _bot(ctx)
-    _check_scope(bot, docs)
-    answer = bot.ask(question, scope=docs)
+    answer = _ask_running_server(ctx, question, [], docs)
+    if answer is None:
+        click.echo("Loading the models\u2026", err=True)  # seconds on a laptop: said at once
+        bot = _bot(ctx)
+        _check_scope(bot, docs)
+        answer = bot.ask(question, scope=docs)
     if as_json:
         click.echo(json.dumps(answer_to_dict(answer), ensure_ascii=False, indent=2))
     else:
         _echo_understood(question, answer)
         click.echo(format_answer(answer))
+
+
+def _ask_running_server(ctx: click.Context, question: str, history: list, docs: tuple[str, ...]) -> Answer | None:
+    """The answer of a `qa serve` of this index with the same settings, when one runs here (`qa.remote`)."""
+    from qa.config import load_settings
+    from qa.remote import ask_server, find_server
+
+    if _parts(ctx):  # a program gave its own parts: answer with those
+        return None
+    server = find_server(load_settings(**_options(ctx)))
+    answer = ask_server(server, question, history, docs) if server else None
+    if answer is not None and answer.kind == "problem" and answer.message.startswith("No document named"):
+        raise Problem(answer.message)
+    return answer
 
 
 def _check_scope(bot: Chatbot, docs: tuple[str, ...]) -> None:
@@ -214,24 +230,37 @@ def _check_scope(bot: Chatbot, docs: tuple[str, ...]) -> None:
 @click.pass_context
 def chat_cmd(ctx: click.Context, docs: tuple[str, ...]) -> None:
     """Chat in the terminal (follow-up questions understood; Ctrl-D to leave)."""
+    from qa.config import load_settings
     from qa.conversation import remember
+    from qa.remote import ask_server, find_server
 
-    click.echo("Loading the models\u2026", err=True)
-    bot = _bot(ctx)
-    _check_scope(bot, docs)
-    bot.warm_up()  # now, not on the first question
+    server = None if _parts(ctx) else find_server(load_settings(**_options(ctx)))
+    bot = None if server else _loaded_bot(ctx, docs)
+    if server:
+        click.echo(f"Asking the chat page running at {server['url']} (its models are loaded). Ask a question (Ctrl-D to leave).")
     history: list = []
-    click.echo(f"{len(bot.documents())} document(s) indexed. Ask a question (Ctrl-D to leave).")
     while True:
         try:
             question = input("> ")
         except (EOFError, KeyboardInterrupt):
             click.echo()
             return
-        answer = bot.ask(question, history=history, scope=docs)
+        answer = ask_server(server, question, history, docs) if server else None
+        if answer is None:  # no server, or it stopped: answer here
+            bot = bot or _loaded_bot(ctx, docs)
+            answer = bot.ask(question, history=history, scope=docs)
         _echo_understood(question, answer)
         click.echo(format_answer(answer))
         history = remember(history, question, answer)
+
+
+def _loaded_bot(ctx: click.Context, docs: tuple[str, ...]) -> Chatbot:
+    click.echo("Loading the models\u2026", err=True)
+    bot = _bot(ctx)
+    _check_scope(bot, docs)
+    bot.warm_up()  # now, not on the first question
+    click.echo(f"{len(bot.documents())} document(s) indexed. Ask a question (Ctrl-D to leave).")
+    return bot
 
 
 @cli.command("serve")

@@ -147,3 +147,13 @@ class Answer:
             raise ValueError(f"kind must be one of {', '.join(REPLY_KINDS)}, not {self.kind!r}")
         if (self.kind in ("answer", "summary")) == self.abstained:
             raise ValueError(f"an Answer of kind {self.kind!r} cannot have abstained={self.abstained}")
+
+
+def answer_from_dict(data: dict) -> Answer:
+    """An `Answer` from its plain data (`dataclasses.asdict`), alternatives included; unknown keys are ignored."""
+    from dataclasses import fields
+
+    names = {f.name for f in fields(Answer)}
+    values = {k: v for k, v in data.items() if k in names}
+    values["alternatives"] = tuple(answer_from_dict(a) for a in data.get("alternatives") or ())
+    return Answer(**values)
