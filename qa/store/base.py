@@ -23,7 +23,7 @@ from qa.types import Chunk, Document, Hit
 # approximate index keeps recall@10 >= 0.95 in a few ms (benchmarks/scale_real.py: IVF4096
 # nprobe=16, 0.973 at 1.3 ms p50).
 APPROXIMATE_ABOVE = 150_000
-IVF_NPROBE = 16  # IVF lists searched per question: recall@10 0.97 at 1M real-embedding passages (README)
+IVF_NPROBE = 16  # IVF lists searched per question: recall@10 0.97 at 1M real-embedding passages (docs/benchmarks.md)
 _WORD = re.compile(r"\w+", re.UNICODE)
 STOPWORDS = frozenset(
     "a an the and or but if of at by for with about against between into through during before after "

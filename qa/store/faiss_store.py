@@ -363,7 +363,7 @@ class FaissStore:
 def build_faiss(vectors: Any, approximate_above: int) -> Any:
     """Exact inner-product index, or IVF (inverted lists of flat vectors) above `approximate_above` rows.
 
-    Why IVF and these numbers (README, "A million passages"): on real sentence embeddings at
+    Why IVF and these numbers (docs/benchmarks.md, "A million passages"): on real sentence embeddings at
     1M passages IVF4096 with 16 lists probed gave recall@10 0.973 at 1.3 ms p50 on one core,
     where exact search takes about 120 ms; HNSW (M=32, efSearch=128) kept only 0.36 of the
     true top 10 on 100,000 random vectors and took minutes to build. About 4 * sqrt(n) lists,
