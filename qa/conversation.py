@@ -208,9 +208,14 @@ class Conversation:
         found = ""
         if _was_answered(answer):
             found = answer.text if isinstance(answer, Answer) else str(answer)
-        if found and not _is_a_name_or_thing(self.nlp(found[:200])):
-            found = ""  # "need to have patience" put in for "What" would read "tell need to have patience Lee"
-        return ask_of_event(wh, self.nlp(_question_of(turn)), found)
+        previous = self.nlp(_question_of(turn))
+        if found:
+            parsed = self.nlp(found[:200])
+            if not _is_a_name_or_thing(parsed):
+                # "What did the talks do?" + "collapsed" -> "What did the talks collapse?", then asked again
+                acted = _with_action(previous, parsed)
+                previous, found = (self.nlp(acted), "") if acted else (previous, "")
+        return ask_of_event(wh, previous, found)
 
     def _rewrite_ellipsis(self, what: str, history: Sequence[tuple[str, Any]]) -> str | None:
         """"What about X?" -> the previous question with its entity of X's kind replaced by X."""
@@ -290,6 +295,17 @@ def _is_a_name_or_thing(phrase: Any) -> bool:
     return phrase[:].root.pos_ not in ("VERB", "AUX")
 
 
+def _with_action(previous: Any, answer: Any) -> str | None:
+    """"What did X do?" with the answer's action in place of "do" ("collapsed" -> "What did X
+    collapse?"); None when the question or the answer has another shape."""
+    tokens = [t for t in answer if not t.is_punct]
+    dos = [t for t in previous if t.lemma_ == "do"]
+    if not tokens or tokens[0].pos_ != "VERB" or len(dos) < 2 or previous[0].lower_ != "what" or len(tokens) > 8:
+        return None
+    action, do = " ".join([tokens[0].lemma_, *(t.text for t in tokens[1:])]), dos[-1]  # "did ... do": the second
+    return previous.text[: do.idx] + action + previous.text[do.idx + len(do.text):]
+
+
 def ask_of_event(wh: str, previous: Any, found: str) -> str | None:
     """The previous question asked again with another question word ("When?" -> "When did Lee meet Li Qiang?").
 
@@ -346,13 +362,23 @@ def _edits_for(wh: str, old: Any, verb: Any, previous: Any, found: str) -> list[
         elif old.lower_ == "when" or any(t.lower_ in ("year", "time") for t in previous[: verb.i]):
             edits.append((end, end, " " + _substitute("then", Mention(found, "DATE"), False)))
         elif slot.dep_ in ("dobj", "dative", "pobj", "attr", "oprd") and root.i >= verb.i and root.lemma_ != "be":
-            edits.append((root.idx + len(root.text),) * 2 + (f" {found}",))
+            edits.append(_object_edit(root, found))
+    elif not found and slot is not None and old.lower_ == "what" and slot.dep_ == "dobj" and root.i >= verb.i and root.lemma_ != "be":
+        edits.append(_object_edit(root, "it"))  # "What did Xi say?" + "Where?" -> "Where did Xi say it?"
     drop, preps = (_TIME[0], _TIME_PREPS) if wh in _TIME_WH else (_PLACE[0], _PLACE_PREPS) if wh in _PLACE_WH else (frozenset(), ())
     for ent in previous.ents:
         before = previous[ent.start - 1]
         if ent.label_ in drop and ent.start > verb.i and before.lower_ in preps:
             edits.append((before.idx, ent.end_char, ""))
     return edits
+
+
+def _object_edit(root: Any, words: str) -> tuple[int, int, str]:
+    """`words` put in as the verb's object: after its own object when it has one ("tell Lee the
+    need ...", not "tell the need ... Lee")."""
+    objects = [c for c in root.children if c.dep_ in ("dobj", "dative", "iobj") and c.i > root.i]
+    at = max((t.idx + len(t.text) for o in objects for t in o.subtree), default=root.idx + len(root.text))
+    return at, at, f" {words}"
 
 
 def _question_of(turn: tuple[str, Any]) -> str:

@@ -136,3 +136,17 @@ def test_a_bare_when_after_an_answer_that_is_a_clause_reads_as_a_question():
     said = Answer(text="need to have patience", score=0.8, abstained=False, question="What did Li Qiang tell Lee?")
     asked = conv.rewrite("When?", [("What did Li Qiang tell Lee?", said)])
     assert asked == "When did Li Qiang tell Lee?"
+
+
+@pytest.mark.parametrize("previous, answer, follow_up, expected", [
+    # The answer goes after the verb's own object, not between the verb and it.
+    ("What did Li Qiang tell Lee?", "the need to have patience", "When?", "When did Li Qiang tell Lee the need to have patience?"),
+    # An action answers "What did X do?": it takes the place of "do".
+    ("What did the talks with Trump do?", "collapsed", "In what year?", "In what year did the talks with Trump collapse?"),
+    # A clause cannot stand for "What": "it" does.
+    ("What did Xi say?", "President Xi recognized South Korea's efforts", "Where?", "Where did Xi say it?"),
+    ("What did China block?", "communication channels with North Korea", "Why?", "Why did China block communication channels with North Korea?"),
+])
+def test_a_bare_question_word_is_asked_as_a_well_formed_question(previous, answer, follow_up, expected):
+    a = Answer(text=answer, score=0.8, abstained=False, question=previous)
+    assert loaded_conversation().rewrite(follow_up, [(previous, a)]) == expected
