@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -155,6 +156,35 @@ def _rebuild(ctx: click.Context) -> Chatbot:
         click.echo(f"  {problem}", err=True)
     click.echo(f"rebuilt from {salvage.origin}: {len(salvage.documents)} document(s) recovered")
     return bot
+
+
+@cli.command("info")
+@click.option("--measure", is_flag=True, help="Load the reader now (measuring its formats if this processor has not been measured).")
+@click.pass_context
+def info_cmd(ctx: click.Context, measure: bool) -> None:
+    """This machine and the reader's number format: measured choices and their timings."""
+    from qa.config import load_settings
+    from qa.readers import resolve_reader
+    from qa.runtime import allowed_formats, cache_file, cpu_flags, library_versions, processor_name, read_cache
+
+    settings = load_settings(**_options(ctx))
+    flags = cpu_flags()
+    units = [name for name, flag in (("AMX", "amx_bf16"), ("AVX-512 BF16", "avx512_bf16"), ("AVX-512 VNNI", "avx512_vnni"), ("AVX2", "avx2")) if flag in flags]
+    click.echo(f"processor: {processor_name()} ({', '.join(units) or 'no vector units reported'}), {os.cpu_count()} cores")
+    click.echo("libraries: " + ", ".join(f"{k} {v}" for k, v in library_versions().items()))
+    choice = resolve_reader(settings.reader, settings.reader_path)
+    click.echo(f"reader: {settings.reader} ({choice.folder}); precision setting: {settings.reader_precision}; "
+               f"allowed by its accuracy check: {', '.join(allowed_formats(choice.folder))}")
+    if measure:
+        bot = _bot(ctx)
+        bot.reader.warm_up()
+        click.echo(f"loaded in: {getattr(bot.reader, 'dtype', '?')}")
+    mine = {k: v for k, v in read_cache().items() if k.startswith(processor_name() + "|")}
+    if not mine:
+        click.echo(f"no measured choice yet on this processor (the reader measures on first use; {cache_file()})")
+    for entry in mine.values():
+        timings = ", ".join(f"{f} {1000 * t:.0f} ms" for f, t in sorted(entry.get("seconds", {}).items(), key=lambda kv: kv[1]))
+        click.echo(f"measured {entry.get('measured', '')}: {entry.get('model')}: chose {entry.get('chosen')} ({timings})")
 
 
 @cli.command("documents")

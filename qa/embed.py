@@ -60,6 +60,7 @@ class Embedder:
         self.precision = precision
         self.dtype = ""  # "bf16" or "fp32" once loaded
         self._model: Any = None
+        self._tokenizer: Any = None  # the tokenizer alone, before the model is loaded (False: none)
         self._lock = threading.Lock()
 
     @property
@@ -112,8 +113,19 @@ class Embedder:
         return self.model.tokenizer
 
     def token_offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """Each text's word-piece character offsets (to cut documents into passages). While the
+        model is not loaded, the tokenizer is read alone from the folder's tokenizer.json (the
+        Rust tokenizers library: no torch, no model), so opening or adding to an index does not
+        wait for the model."""
         from qa.chunk import wordpiece_counter
 
+        if self._model is None:
+            with self._lock:
+                if self._tokenizer is None:
+                    self._tokenizer = _rust_tokenizer(self.model_path or packaged_model_dir())
+            if self._tokenizer is not False:
+                encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False) if texts else []
+                return [list(e.offsets) for e in encodings]
         return wordpiece_counter(self.tokenizer)(texts)
 
     def embed(self, texts: Sequence[str]) -> Any:
@@ -126,6 +138,20 @@ class Embedder:
             convert_to_numpy=True, show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _rust_tokenizer(folder: Path) -> Any:
+    """The folder's tokenizer.json as a `tokenizers.Tokenizer` without truncation or padding; False
+    when the folder has none (then the model's own tokenizer is used)."""
+    path = Path(folder) / "tokenizer.json"
+    if not path.is_file():
+        return False
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
 
 
 def folder_dimension(path: Path) -> int | None:

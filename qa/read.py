@@ -58,7 +58,8 @@ class ReaderSettings:
         max_question_tokens: Longer questions are cut to this many word pieces.
         n_best: Candidate spans kept per window.
         batch_size: Windows per forward pass.
-        precision: "auto" (bf16 on a processor with bf16 matrix units, else fp32), "bf16" or "fp32".
+        precision: "auto" (the fastest format this model may use, measured here once: `qa.runtime`),
+            "fp32", "bf16" or "int8".
     """
 
     max_length: int = 384
@@ -82,11 +83,12 @@ class ReaderSettings:
 
 
 class Precision(str, Enum):
-    """The number formats a model can run in; AUTO picks bf16 where the processor has bf16 units."""
+    """The number formats a model can run in; for the reader AUTO is measured (`qa.runtime`)."""
 
     AUTO = "auto"
     BF16 = "bf16"
     FP32 = "fp32"
+    INT8 = "int8"  # the reader only: torch's dynamic quantisation of the linear layers
 
 
 PRECISIONS = tuple(p.value for p in Precision)
@@ -174,7 +176,7 @@ class Reader:
         self._model: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
-        self.dtype = ""  # "bf16" or "fp32" once loaded
+        self.dtype = ""  # "fp32", "bf16" or "int8" once loaded
 
     def warm_up(self) -> None:
         """Load the tokenizer and the model (once)."""
@@ -194,9 +196,11 @@ class Reader:
             hf_logging.disable_progress_bar()
             if self.threads:
                 torch.set_num_threads(self.threads)
-            bf16 = use_bf16(self.settings.precision, self.device)
-            self.dtype = "bf16" if bf16 else "fp32"
-            dtype = torch.bfloat16 if bf16 else torch.float32
+            from qa.runtime import choose_format, in_format
+
+            precision = check_precision(self.settings.precision)
+            # Loaded in fp32 unless bf16 is asked for, then put in the format chosen (int8 from fp32).
+            dtype = torch.bfloat16 if precision == "bf16" else torch.float32
             try:
                 if self.loader is not None:
                     model, tokenizer = self.loader(dtype)
@@ -210,7 +214,12 @@ class Reader:
             if not getattr(tokenizer, "is_fast", False):
                 raise ReaderLoadError(f"the reader in {self.model_path} needs a fast tokenizer (tokenizer.json)")
             self._tokenizer = tokenizer
-            self._model = model.to(self.device).eval()
+            model = model.to(self.device).eval()
+            if precision == "auto":
+                self.dtype, model = choose_format(model, self.model_path, self.device, torch.get_num_threads())
+            else:
+                self.dtype, model = precision, in_format(model, precision) if precision == "int8" else model
+            self._model = model
 
     @property
     def tokenizer(self) -> Any:

@@ -1,0 +1,84 @@
+"""Which number formats a reader may run in: F1 in each, against fp32, on validation questions.
+
+    python scripts/check_runtimes.py qa/models/reader --limit 1000      # writes qa/models/reader/runtimes.json
+    python scripts/check_runtimes.py qa/models/accurate --limit 500
+
+Each format (fp32, bf16, int8) reads the first LIMIT questions of SQuAD v1.1 DEV and of the second
+half of SQuAD v2.0 DEV, each against its own paragraph, at the reader's shipped threshold (official
+scoring). A format is allowed when its F1 is within 0.5 of fp32's on both files; the reader then
+picks among the allowed ones by speed on the machine at hand (`qa.runtime`, `qa info`). The
+per-question CPU time of each format is printed too, as a ratio to fp32 measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "qa-train"
+FILES = (("v1.1 DEV", "squad_v1.1_DEV_minus_heldout.json", None), ("v2.0 DEV second half", "squad_v2.0_DEV_minus_heldout.json", "second"))
+TOLERANCE = 0.5
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("model", help="fast, accurate, or a reader folder")
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--limit", type=int, default=1000, help="questions per file")
+    ap.add_argument("--formats", default="fp32,bf16,int8")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--write", action=argparse.BooleanOptionalAction, default=True, help="write MODEL/runtimes.json")
+    args = ap.parse_args()
+
+    from qa.calibration import Calibration
+    from qa.eval.evaluate import run_reader
+    from qa.eval.run import select_part
+    from qa.eval.squad import load_squad, squad_metrics
+    from qa.read import ReaderSettings
+    from qa.readers import reader_for
+    from qa.runtime import processor_name
+
+    files = {name: select_part(load_squad(args.data / file), part)[: args.limit] for name, file, part in FILES}
+    results: dict[str, dict] = {}
+    folder = None
+    for fmt in args.formats.split(","):
+        reader = reader_for(args.model, ReaderSettings(precision=fmt), threads=args.threads)
+        folder = reader.model_path
+        reader.warm_up()
+        calibration = Calibration.load(Path(folder) / "calibration.json")
+        results[fmt] = {}
+        for name, examples in files.items():
+            started = time.process_time()
+            run = run_reader(examples, reader, calibration)
+            cpu = time.process_time() - started
+            metrics = squad_metrics(examples, run.predictions())
+            results[fmt][name] = {"f1": round(metrics["f1"], 2), "cpu_ms_per_question": round(1000 * cpu / len(examples), 1)}
+            print(fmt, name, results[fmt][name], flush=True)
+    base = results.get("fp32")
+    if base is None:
+        sys.exit("fp32 must be among the formats: the others are compared with it")
+    allowed = [f for f, r in results.items() if all(abs(r[n]["f1"] - base[n]["f1"]) <= TOLERANCE for n in files)]
+    for fmt, r in results.items():
+        ratio = sum(r[n]["cpu_ms_per_question"] for n in files) / sum(base[n]["cpu_ms_per_question"] for n in files)
+        print(f"{fmt}: CPU time {ratio:.2f}x fp32's; {'allowed' if fmt in allowed else 'not allowed'}")
+    record = {
+        "allowed": allowed,
+        "tolerance_f1": TOLERANCE,
+        "results": results,
+        "questions_per_file": args.limit,
+        "processor": processor_name(),
+        "machine": platform.machine(),
+        "command": "python scripts/check_runtimes.py " + " ".join(sys.argv[1:]),
+    }
+    print(json.dumps({"allowed": allowed}))
+    if args.write and folder is not None:
+        (Path(folder) / "runtimes.json").write_text(json.dumps(record, indent=2) + "\n")
+        print(f"written to {Path(folder) / 'runtimes.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""The reader's number format, chosen by measurement: fallbacks, the cache's keys, the accuracy gate."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qa import runtime
+from qa.read import Reader, ReaderSettings
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+def _fp32_model(tiny_bert):
+    import torch
+    from transformers import AutoModelForQuestionAnswering
+
+    return AutoModelForQuestionAnswering.from_pretrained(tiny_bert, dtype=torch.float32).eval()
+
+
+def _format_of(model) -> str:
+    if "DynamicQuantizedLinear" in repr(model):
+        return "int8"
+    return "bf16" if str(next(model.parameters()).dtype) == "torch.bfloat16" else "fp32"
+
+
+def test_the_fastest_allowed_format_is_chosen_and_kept(tiny_bert):
+    times = {"fp32": 0.3, "bf16": 0.5, "int8": 0.1}
+    timed = []
+
+    def timer(model, vocab):
+        timed.append(_format_of(model))
+        return times[timed[-1]]
+
+    fmt, model = runtime.choose_format(_fp32_model(tiny_bert), tiny_bert, "cpu", 1, ("fp32", "bf16", "int8"), timer)
+    assert fmt == "int8" and sorted(timed) == ["bf16", "fp32", "int8"]
+    entry = next(iter(runtime.read_cache().values()))
+    assert entry["chosen"] == "int8" and entry["seconds"] == times
+    timed.clear()
+    again, _ = runtime.choose_format(_fp32_model(tiny_bert), tiny_bert, "cpu", 1, ("fp32", "bf16", "int8"), timer)
+    assert again == "int8" and timed == []  # the cached choice, no new timing
+
+
+def test_a_format_that_fails_is_skipped(tiny_bert):
+    def timer(model, vocab):
+        if _format_of(model) == "bf16":
+            raise RuntimeError("no bf16 kernel in this build")
+        return 0.2
+
+    fmt, _ = runtime.choose_format(_fp32_model(tiny_bert), tiny_bert, "cpu", 1, ("bf16", "fp32"), timer)
+    assert fmt == "fp32"
+    entry = next(iter(runtime.read_cache().values()))
+    assert "bf16" in entry["failed"] and "no bf16 kernel" in entry["failed"]["bf16"]
+
+
+def test_every_format_failing_falls_back_to_fp32(tiny_bert):
+    def timer(model, vocab):
+        raise RuntimeError("broken")
+
+    fmt, model = runtime.choose_format(_fp32_model(tiny_bert), tiny_bert, "cpu", 1, ("fp32", "int8"), timer)
+    assert fmt == "fp32" and _format_of(model) == "fp32"
+
+
+@pytest.mark.parametrize("change", ["processor", "library"])
+def test_a_choice_measured_on_another_processor_or_library_version_is_not_reused(tiny_bert, monkeypatch, change):
+    calls = []
+
+    def timer(model, vocab):
+        calls.append(1)
+        return 0.1
+
+    runtime.choose_format(_fp32_model(tiny_bert), tiny_bert, "cpu", 1, ("fp32",), timer)
+    assert len(calls) == 1
+    if change == "processor":
+        monkeypatch.setattr(runtime, "processor_name", lambda: "Another CPU @ 1.0GHz")
+    else:
+        monkeypatch.setattr(runtime, "library_versions", lambda: {"torch": "9.9", "transformers": "9.9"})
+    runtime.choose_format(_fp32_model(tiny_bert), tiny_bert, "cpu", 1, ("fp32",), timer)
+    assert len(calls) == 2 and len(runtime.read_cache()) == 2
+
+
+def test_a_cached_choice_the_model_no_longer_allows_is_measured_again(tiny_bert):
+    calls = []
+
+    def timer(model, vocab):
+        calls.append(1)
+        return 0.1
+
+    runtime.write_cache(runtime.cache_key(tiny_bert, "cpu", 1), {"chosen": "int8"})
+    fmt, _ = runtime.choose_format(_fp32_model(tiny_bert), tiny_bert, "cpu", 1, ("fp32",), timer)
+    assert fmt == "fp32" and calls
+
+
+def test_allowed_formats_come_from_the_models_accuracy_check(tmp_path):
+    assert runtime.allowed_formats(tmp_path) == ("fp32", "bf16")  # not checked: int8 is not used
+    (tmp_path / "runtimes.json").write_text(json.dumps({"allowed": ["int8", "fp32"]}))
+    assert runtime.allowed_formats(tmp_path) == ("fp32", "int8")
+    (tmp_path / "runtimes.json").write_text("{broken")
+    assert runtime.allowed_formats(tmp_path) == ("fp32", "bf16")
+
+
+def test_the_reader_runs_in_int8_and_answers_with_spans_of_the_passage(tiny_bert):
+    reader = Reader(tiny_bert, ReaderSettings(max_length=128, stride=32, precision="int8"))
+    spans = reader.read("Where is the tower?", ["The tower stands in Paris near the river."])
+    assert reader.dtype == "int8" and _format_of(reader.model) == "int8"
+    assert all("The tower stands in Paris near the river."[s.start : s.end] == s.text for s in spans)
+
+
+def test_qa_info_names_the_processor_and_the_choice(tmp_path):
+    from click.testing import CliRunner
+
+    from qa.cli import cli
+
+    runtime.write_cache(f"{runtime.processor_name()}|x", {"chosen": "int8", "seconds": {"fp32": 0.2, "int8": 0.1}, "model": "m"})
+    out = CliRunner().invoke(cli, ["--index", str(tmp_path / "i"), "info"]).output
+    assert runtime.processor_name() in out and "chose int8 (int8 100 ms, fp32 200 ms)" in out
+
+
+def test_cutting_documents_into_passages_does_not_load_the_embedder(real_embedder):
+    from qa.chunk import wordpiece_counter
+    from qa.embed import Embedder
+
+    texts = ["The Plimsoll lighthouse on Garrow Point was painted green in 1932.", "Ça va? 2019's test\u2014dash \f x", ""]
+    fresh = Embedder()
+    offsets = fresh.token_offsets(texts)
+    assert not fresh.loaded  # the tokenizer alone
+    assert offsets == wordpiece_counter(real_embedder.tokenizer)(texts)  # the same word pieces as the model's own
