@@ -179,10 +179,11 @@ def info_cmd(ctx: click.Context, measure: bool) -> None:
         bot = _bot(ctx)
         bot.reader.warm_up()
         click.echo(f"loaded in: {getattr(bot.reader, 'dtype', '?')}")
-    mine = {k: v for k, v in read_cache().items() if k.startswith(processor_name() + "|")}
+    here = [v for k, v in read_cache().items() if k.startswith(processor_name() + "|")]
+    mine = [v for v in here if Path(str(v.get("model", ""))).resolve() == Path(choice.folder).resolve()] or here
     if not mine:
         click.echo(f"no measured choice yet on this processor (the reader measures on first use; {cache_file()})")
-    for entry in mine.values():
+    for entry in mine:
         timings = ", ".join(f"{f} {1000 * t:.0f} ms" for f, t in sorted(entry.get("seconds", {}).items(), key=lambda kv: kv[1]))
         click.echo(f"measured {entry.get('measured', '')}: {entry.get('model')}: chose {entry.get('chosen')} ({timings})")
 
