@@ -371,7 +371,7 @@ def serve(bot: Chatbot, block: bool = True) -> Any:
     s = bot.settings
     started = time.perf_counter()
     batch_models(bot)
-    warmup = Warmup(bot).start()
+    warmup = Warmup(bot)  # started once the page listens: loading models competes with building it
     demo = build_app(bot, warmup)
     demo.queue(default_concurrency_limit=1, max_size=256)
     auth = tuple(s.auth.split(":", 1)) if s.auth else None
@@ -389,6 +389,7 @@ def serve(bot: Chatbot, block: bool = True) -> Any:
             raise
         raise OSError(f"port {s.port} on {s.host} is in use (another qa or program?): stop it, or choose another "
                       f"port with --port N or QA_PORT=N") from None
+    warmup.start()
     add_document_view(demo.app, bot)
     add_command_line_door(demo.app, bot, warmup)
     sweep_uploads()  # what an earlier run left
