@@ -104,7 +104,7 @@ class Embedder:
             return self._model
 
     def _use_bf16(self) -> bool:
-        from qa.read import bf16_is_fast
+        from qa.runtime import bf16_is_fast
 
         return self.precision == "bf16" or (self.precision == "auto" and bf16_is_fast("cpu"))
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
 from qa.errors import ReaderLoadError, SettingsError
+from qa.runtime import bf16_is_fast
 from qa.types import Span
 
 SHIPPED_READER = Path(__file__).parent / "models" / "reader"
@@ -127,24 +128,6 @@ def encode_windows(tokenizer: Any, questions: list[str], contexts: list[str], se
         return_overflowing_tokens=True,
         return_offsets_mapping=True,
     )
-
-
-def bf16_is_fast(device: str = "cpu") -> bool:
-    """Whether bf16 matrix products are fast here: a CUDA GPU with bf16, or a CPU with AMX tiles.
-
-    AVX-512 BF16 alone is not enough: on a Xeon with it but without AMX, the seed questions took
-    1.12x (fast reader) and 1.75x (accurate reader) the time of fp32, and indexing 1.6x a bare
-    fp32 encode; elsewhere bf16 on the CPU is emulated and slower still.
-    """
-    import torch
-
-    if device == "cuda":
-        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags
 
 
 class Reader:

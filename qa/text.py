@@ -109,6 +109,11 @@ def cap_quote(text: str, lo: int, hi: int, start: int, end: int, limit: int = MA
 _LEANING = {"it", "its", "he", "his", "she", "her", "they", "their", "them", "this", "that", "these", "those", "there"}
 
 
+def _leans_on_previous(sentence: str) -> bool:
+    first = sentence.split(maxsplit=1)
+    return bool(first) and first[0][0].isupper() and first[0].lower() in _LEANING
+
+
 def quote_bounds(text: str, start: int, end: int, limit: int = MAX_QUOTE_CHARS) -> tuple[int, int]:
     """The quote shown with the answer text[start:end]: its sentence (`sentence_around`), never a
     bare heading (the sentence after a heading comes with it), with the sentence before when this
@@ -120,15 +125,14 @@ def quote_bounds(text: str, start: int, end: int, limit: int = MAX_QUOTE_CHARS) 
         after = next(((s, e) for s, e in sentence_spans(text[hi : hi + limit]) if e > s), None)
         if after is not None and not is_heading_line(text, hi + after[0], hi + after[1]):
             hi = hi + after[1]
-    else:
-        first = text[lo:hi].split(maxsplit=1)
-        if first and first[0].lower() in _LEANING and first[0][0].isupper() and lo > 0:
-            back = max(0, lo - limit)
-            gap_start = back + (sentence_spans(text[back:lo])[-1][1] if text[back:lo].strip() else lo - back)
-            if text[back:lo].strip() and "\n\n" not in text[gap_start:lo].replace(" ", ""):
-                prev_lo = back + sentence_spans(text[back:lo])[-1][0]
-                if not is_heading_line(text, prev_lo, gap_start):
-                    lo = prev_lo
+    elif lo > 0 and _leans_on_previous(text[lo:hi]):
+        back = max(0, lo - limit)
+        before = sentence_spans(text[back:lo])
+        if before:
+            prev_lo, prev_hi = back + before[-1][0], back + before[-1][1]
+            same_paragraph = text[prev_hi:lo].count("\n") < 2
+            if same_paragraph and not is_heading_line(text, prev_lo, prev_hi):
+                lo = prev_lo
     return cap_quote(text, lo, hi, start, end, limit)
 
 
@@ -193,7 +197,9 @@ def first_line_title(text: str) -> str:
 def title_of(doc: Document) -> str:
     """A document's title; one indexed before titles were kept gets its first line's (a table,
     whose first line is a row, gets none)."""
-    if doc.title or doc.source.lower().endswith((".csv", ".tsv", ".xlsx")):
+    from qa.formats import TABLES
+
+    if doc.title or doc.source.lower().endswith(tuple(TABLES)):
         return doc.title
     return first_line_title(doc.text)
 
