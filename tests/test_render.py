@@ -68,7 +68,8 @@ ONE = (
     "<blockquote>The &#60;b&#62;key&#60;/b&#62; is <mark>&#42;gold&#42;</mark> &#91;x&#93;&#40;javascript&#58;y&#41;&#46;</blockquote>"
     '<p class="qa-source"><small>Source: <code>notes&#95;&#60;1&#62;&#46;md</code> &#183; confidence 57%</small></p>'
     "<details><summary>Passage</summary><p>line&#46; The &#60;b&#62;key&#60;/b&#62; is <mark>&#42;gold&#42;</mark> "
-    "&#91;x&#93;&#40;javascript&#58;y&#41;&#46; End&#46;</p></details></div>"
+    "&#91;x&#93;&#40;javascript&#58;y&#41;&#46; End&#46;</p></details>"
+    '<p class="qa-open"><small><a href="/document/d?start=30&end=36#answer" target="_blank">Open the document at this answer</a></small></p></div>'
 )
 
 

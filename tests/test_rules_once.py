@@ -16,7 +16,7 @@ def test_reader_windows_reach_the_reader_from_settings(tmp_path, hash_embedder):
     assert (bot.reader.settings.max_length, bot.reader.settings.stride, bot.reader.settings.precision) == (128, 32, "fp32")
     with pytest.raises(SettingsError, match="reader_stride must be at least 0"):
         Settings(reader_max_length=128, reader_stride=100)
-    with pytest.raises(SettingsError, match="reader_precision must be auto, bf16 or fp32, not 'fp8'"):
+    with pytest.raises(SettingsError, match="reader_precision must be auto, bf16, fp32 or int8, not 'fp8'"):
         Settings(reader_precision="fp8")
 
 
@@ -51,10 +51,10 @@ def test_training_windows_are_the_readers(tiny_bert):
 def test_a_file_that_breaks_its_reader_is_refused_and_the_rest_indexed(tmp_path, monkeypatch):
     real = qa.ingest.load_file
 
-    def fragile(path, max_bytes=0, name=None):
+    def fragile(path, max_bytes=0, name=None, progress=None):
         if path.name == "broken.txt":
             raise RecursionError("parser blew up")
-        return real(path, max_bytes, name)
+        return real(path, max_bytes, name, progress)
 
     monkeypatch.setattr(qa.ingest, "load_file", fragile)
     (tmp_path / "good.txt").write_text("The bridge opened in 1931.")
