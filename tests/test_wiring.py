@@ -31,7 +31,7 @@ def test_e2e_eval_gives_the_answers_chat_gives(make_bot, monkeypatch):
     bot.add_documents(documents_of(exs))
     asked = []
     candidates = bot.candidates
-    monkeypatch.setattr(bot, "candidates", lambda q, store=None: asked.append(q) or candidates(q, store))
+    monkeypatch.setattr(bot, "candidates", lambda q, store=None, only=None: asked.append(q) or candidates(q, store, only))
 
     run = run_e2e(exs, bot)
     assert asked == [ex.question for ex in exs]

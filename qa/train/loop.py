@@ -108,7 +108,9 @@ class TrainConfig:
     unanswerable_caps: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.windows  # noqa: B018 - the reader's checks of precision and window lengths
+        if self.precision not in ("auto", "bf16", "fp32"):  # int8 is for reading, not for training
+            raise SettingsError(f"precision must be auto, bf16 or fp32, not {self.precision!r}")
+        self.windows  # noqa: B018 - the reader's checks of window lengths
         for name, value in (("batch_size", self.batch_size), ("grad_accum", self.grad_accum), ("epochs", self.epochs)):
             if value <= 0:
                 raise SettingsError(f"{name} must be greater than 0, not {value}")
