@@ -89,7 +89,6 @@ def build_app(bot: Chatbot, warmup: Warmup | None = None) -> Any:
     import gradio as gr
 
     settings = bot.settings
-    seed_names = {p.name for p in Path(settings.seed_dir).glob("*") if p.is_file()} if settings.seed_dir else set()
 
     def ask(message: str, chat: list[dict[str, str]], turns: list[tuple[str, Any]], scope: list[str] | None = None):
         from qa.conversation import remember
@@ -173,7 +172,7 @@ def build_app(bot: Chatbot, warmup: Warmup | None = None) -> Any:
                 with gr.Row():
                     box = gr.Textbox(placeholder="Ask a question\u2026", show_label=False, scale=5, elem_id="qa-question", max_lines=4, autofocus=True)
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
-                examples = gr.Examples(examples_for(bot.documents(), seed_names), inputs=box, label="Examples (click one)")
+                examples = gr.Examples(examples_for(bot.documents(), seed_names(settings.seed_dir)), inputs=box, label="Examples (click one)")
                 clear = gr.Button("New conversation", size="sm")
             with gr.Column(scale=1):
                 gr.Markdown("### Documents")
@@ -223,22 +222,25 @@ def _listing(bot: Chatbot, keep_choice: bool = False) -> tuple[str, Any, Any, An
 
     docs = bot.documents()
     choices = sorted(d.source for d in docs)
-    seed_dir = bot.settings.seed_dir
-    seeds = {p.name for p in Path(seed_dir).glob("*") if p.is_file()} if seed_dir else set()
-    examples = gr.Dataset(samples=[[q] for q in examples_for(docs, seeds)])
+    examples = gr.Dataset(samples=[[q] for q in examples_for(docs, seed_names(bot.settings.seed_dir))])
     pick = gr.update(choices=choices) if keep_choice else gr.update(choices=choices, value=None)
     return render_documents(docs), pick, gr.update(choices=choices), examples
 
 
-def examples_for(documents: list[Document], seed_names: set[str], most: int = 5) -> list[str]:
+def seed_names(seed_dir: str) -> set[str]:
+    """The file names of the demo documents (the seed folder's files)."""
+    return {p.name for p in Path(seed_dir).glob("*") if p.is_file()} if seed_dir else set()
+
+
+def examples_for(documents: list[Document], seeds: set[str], most: int = 5) -> list[str]:
     """Example questions that fit the documents indexed: the demo article's while it is there,
     then a summary of each of the user's documents (newest names last, so a few of each)."""
     from qa.text import title_of
 
     shown: list[str] = []
-    if any(d.source in seed_names for d in documents):
+    if any(d.source in seeds for d in documents):
         shown += EXAMPLES[:3] if len(documents) > 1 else EXAMPLES
-    for d in sorted((d for d in documents if d.source not in seed_names), key=lambda d: d.source.lower()):
+    for d in sorted((d for d in documents if d.source not in seeds), key=lambda d: d.source.lower()):
         title = title_of(d)
         shown.append(f"Summarize {d.source}" if not title or len(title) > 60 else f"What is {d.source} about?")
     return shown[:most] or ["What is this about?"]

@@ -25,7 +25,7 @@ from typing import Any
 
 from qa.errors import IngestError
 
-# Suffix -> (what the file is called in messages, converter).
+# What every converter is: (file bytes, name for messages) -> (text, title).
 Converter = Callable[[bytes, str], "tuple[str, str]"]
 
 
