@@ -23,7 +23,8 @@ class Settings:
             milvus://FILE.db (Milvus Lite) or http://HOST:19530 (a Milvus server). Empty = index_dir.
         seed_dir: Documents indexed when there is no index yet.
         reader: Which reader: "fast" (the shipped MiniLM reader), "accurate" (the 12-layer
-            reader; needs qa[accurate]), "auto" (accurate where a CUDA GPU is present, else
+            reader; needs qa[accurate]), "cascade" (fast, and accurate when the fast reader is
+            unsure; needs qa[accurate]), "auto" (accurate where a CUDA GPU is present, else
             fast) or the folder of a question-answering model.
         reader_path: Folder of a Hugging Face question-answering model (older name for a
             folder given as `reader`); empty = the one `reader` names.

@@ -1,4 +1,4 @@
-"""Choosing a reader: the one place where "fast", "accurate", "auto" or a folder becomes a model.
+"""Choosing a reader: the one place where "fast", "accurate", "auto", "cascade" or a folder becomes a model.
 
     resolve_reader(settings) -> ReaderChoice(folder, device, adapters)
     build_reader(settings)   -> Reader, with its loader (plain checkpoint, or LoRA adapters merged
@@ -66,18 +66,32 @@ def resolve_reader(reader: str = "fast", reader_path: str = "") -> ReaderChoice:
     return ReaderChoice(SHIPPED_READER, "cpu", False)
 
 
-def build_reader(settings: Settings) -> Reader:
+def build_reader(settings: Settings) -> SpanReader:
     """The reader `settings` names, not loaded yet (it loads on first use)."""
+    if ReaderKind.parse(settings.reader) is ReaderKind.CASCADE and not settings.reader_path:
+        return cascade_reader(settings.reader_settings(), settings.threads or None)
     choice = resolve_reader(settings.reader, settings.reader_path)
     return Reader(choice.folder, settings.reader_settings(), device=choice.device,
                   threads=settings.threads or None, loader=model_loader(choice))
 
 
-def reader_for(name: str | Path, settings: ReaderSettings | None = None, threads: int | None = None) -> Reader:
-    """The reader a name gives ("fast", "accurate", "auto" or a model folder, adapters or a
-    whole checkpoint), not loaded yet: what the offline tools use to read with any reader."""
+def reader_for(name: str | Path, settings: ReaderSettings | None = None, threads: int | None = None) -> SpanReader:
+    """The reader a name gives ("fast", "accurate", "auto", "cascade" or a model folder, adapters
+    or a whole checkpoint), not loaded yet: what the offline tools use to read with any reader."""
+    if ReaderKind.parse(str(name)) is ReaderKind.CASCADE:
+        return cascade_reader(settings, threads)
     choice = resolve_reader(str(name))
     return Reader(choice.folder, settings, device=choice.device, threads=threads, loader=model_loader(choice))
+
+
+def cascade_reader(settings: ReaderSettings | None = None, threads: int | None = None) -> SpanReader:
+    """The fast reader first and the accurate reader when it is unsure (`qa.cascade`), each with
+    its own calibration."""
+    from qa.cascade import CASCADE_READER, CascadeReader, Stage, sure_level
+
+    fast, accurate = (reader_for(kind, settings, threads) for kind in ("fast", "accurate"))
+    return CascadeReader(Stage(fast, load_calibration(fast)), Stage(accurate, load_calibration(accurate)),
+                         sure_level(CASCADE_READER), CASCADE_READER)
 
 
 def model_loader(choice: ReaderChoice) -> Any:

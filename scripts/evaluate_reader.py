@@ -16,6 +16,14 @@ no reading. Then, in READER_DIR (default: the shipped reader, qa/models/reader):
                     of the confidence on the whole file and on its *report* half (not fitted on).
 
 It prints the same as Markdown tables for the model card.
+
+    python scripts/evaluate_reader.py cascade [--sure P]
+
+measures the cascade (`qa.cascade`: the fast reader, then the accurate reader when the fast one's
+confidence is below P) from the two readers' cached candidates, exactly as the cascade decides at
+run time: it prints F1 against the mean reading time for a range of P, and writes the cascade's
+calibration.json, metrics.json and cascade.json (P) into qa/models/cascade. Measure both readers
+first (their caches are what it composes).
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 from qa.calibration import FEATURES, Calibration
+from qa.cascade import CASCADE_READER
 from qa.eval.calibrate import auroc, expected_calibration_error
 from qa.eval.evaluate import EvalRun, QuestionResult, confidences, fit_calibration, is_right, run_reader, summarize
 from qa.eval.run import select_part
@@ -57,15 +66,24 @@ def main() -> None:
     ap.add_argument("--tydi", action="store_true", help="also measure TyDi QA English dev (not fitted on)")
     ap.add_argument("--features", default=",".join(FEATURES),
                     help="comma-separated confidence features (of qa.calibration.FEATURES); 'score' = score only")
+    ap.add_argument("--sure", type=float, default=None,
+                    help="cascade only: keep the fast reader's answer at this confidence or above (default: the "
+                         "highest level whose mean reading time is at most half the accurate reader's)")
     ap.add_argument("--only", choices=list(FILES) + list(TYDI), default=None,
                     help="only read this file into the cache, and stop (to read files in parallel)")
     args = ap.parse_args()
 
     files = {**FILES, **(TYDI if args.tydi else {})}
+    cascade = str(args.reader) == "cascade"
+    if cascade:
+        args.reader = CASCADE_READER
     if args.only:
         read_file(args.reader, args.data / {**FILES, **TYDI}[args.only][0], {**FILES, **TYDI}[args.only][1], args.cache)
         return
-    runs = {name: read_file(args.reader, args.data / f, part, args.cache) for name, (f, part) in files.items()}
+    if cascade:
+        runs = cascade_runs(files, args.data, args.cache, args.sure)
+    else:
+        runs = {name: read_file(args.reader, args.data / f, part, args.cache) for name, (f, part) in files.items()}
     fit_ids = {ex.qid for name in FILES for ex in select_part(runs[name][0], "first")}
     fit_on = [r for name in FILES for r in runs[name][1] if r.qid in fit_ids]
     features = tuple(f for f in args.features.split(",") if f)
@@ -86,6 +104,57 @@ def main() -> None:
                                  for name, (exs, res) in runs.items()}
     (args.reader / "metrics.json").write_text(json.dumps(metrics, indent=2, default=list) + "\n")
     print(markdown(metrics))
+
+
+def cascade_runs(files: dict, data: Path, cache: Path, sure: float | None) -> dict:
+    """Each file's questions and the cascade's results, composed from the fast and the accurate
+    readers' cached candidates as `qa.cascade.CascadeReader` decides; writes cascade.json."""
+    from qa.accurate import ACCURATE_READER
+
+    stages = [(SHIPPED_READER, Calibration.load(SHIPPED_READER / "calibration.json")),
+              (ACCURATE_READER, Calibration.load(ACCURATE_READER / "calibration.json"))]
+    read = {name: [read_file(folder, data / f, part, cache) for folder, _ in stages] for name, (f, part) in files.items()}
+    levels = [0.0, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 1.01]
+    print("| keep the fast answer at confidence | " + " | ".join(f"{n} F1" for n in files) + " | read by both | mean reading time |",
+          "|---|" + "---|" * (len(files) + 2), sep="\n")
+    table = {}
+    for level in levels:
+        composed = {name: compose(fast, accurate, stages, level) for name, ((exs, fast), (_, accurate)) in read.items()}
+        results = [r for rs, _ in composed.values() for r in rs]
+        both = sum(n for _, n in composed.values()) / max(1, len(results))
+        seconds = sum(r.seconds for r in results) / max(1, len(results))
+        f1s = {name: mean_f1_at([rs], 0.0) for name, (rs, _) in composed.items()}
+        table[level] = (seconds, f1s)
+        print(f"| {level:.2f} | " + " | ".join(f"{f:.2f}" for f in f1s.values()) + f" | {100 * both:.1f}% | {1000 * seconds:.0f} ms |")
+    if sure is None:  # the highest level within half the accurate reader's time
+        budget = table[levels[-1]][0] / 2
+        sure = max((lv for lv in levels[:-1] if table[lv][0] <= budget), default=levels[0])
+    (CASCADE_READER / "cascade.json").write_text(json.dumps(
+        {"first": "fast", "second": "accurate", "sure": sure,
+         "chosen_by": "scripts/evaluate_reader.py cascade: the highest confidence level whose mean reading time on the "
+                      "validation files is at most half the accurate reader's" if sure in table else "given"}, indent=2) + "\n")
+    print(f"\ncascade: keep the fast answer at confidence {sure}")
+    return {name: (exs, compose(fast, accurate, stages, sure)[0]) for name, ((exs, fast), (_, accurate)) in read.items()}
+
+
+def compose(fast: list[QuestionResult], accurate: list[QuestionResult], stages: list, sure: float) -> tuple[list[QuestionResult], int]:
+    """The cascade's result per question (scores relative to the deciding reader's threshold), and
+    how many questions the accurate reader read."""
+    from qa.cascade import is_sure, relative
+    from qa.types import Span
+
+    by_id = {r.qid: r for r in accurate}
+    out, both = [], 0
+    for r in fast:
+        spans = [Span(*c) for c in r.spans]
+        chosen, calibration, seconds = r, stages[0][1], r.seconds
+        if not is_sure(spans, calibration, sure):
+            other = by_id[r.qid]
+            chosen, calibration, seconds, both = other, stages[1][1], r.seconds + other.seconds, both + 1
+            spans = [Span(*c) for c in other.spans]
+        shifted = [[s.passage, s.start, s.end, s.text, s.score] for s in relative(spans, calibration)]
+        out.append(replace(chosen, score=chosen.score - calibration.threshold, seconds=seconds, spans=shifted))
+    return out, both
 
 
 PLATEAU = 0.25  # F1 points (mean over the validation files' fit halves) a lower threshold may cost

@@ -87,14 +87,14 @@ def test_untrained_accurate_reader_is_a_clear_message(monkeypatch, tmp_path):
         reader_for("accurate").warm_up()
 
 
-@pytest.mark.parametrize("name", ["fast", "accurate", "auto"])
+@pytest.mark.parametrize("name", ["fast", "accurate", "auto", "cascade"])
 def test_reader_setting_takes_the_names(name):
     assert load_settings(environ={"QA_READER": name}).reader == name
 
 
 def test_reader_setting_takes_a_folder_and_refuses_anything_else(tmp_path):
     assert Settings(reader=str(tmp_path)).reader == str(tmp_path)
-    with pytest.raises(SettingsError, match="use fast, accurate, auto or the folder"):
+    with pytest.raises(SettingsError, match="use fast, accurate, auto, cascade or the folder"):
         Settings(reader="fastest")
     with pytest.raises(SettingsError, match="not both"):
         Settings(reader="accurate", reader_path=str(tmp_path))

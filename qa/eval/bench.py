@@ -82,7 +82,7 @@ def evaluate_reader_folder(model_dir: Path | str | None, examples: list[Any]) ->
     run = run_reader(examples, reader, Calibration())
     cpu = time.process_time() - t0
     m = squad_metrics(examples, {r.qid: r.text for r in run.results})
-    return {"em": m["exact"], "f1": m["f1"], "eval_cpu_s": round(cpu, 1), "dtype": reader.dtype}
+    return {"em": m["exact"], "f1": m["f1"], "eval_cpu_s": round(cpu, 1), "dtype": getattr(reader, "dtype", "")}
 
 
 def free_port() -> int:
