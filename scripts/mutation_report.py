@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MUTMUT = Path(sys.executable).with_name("mutmut")
 EQUIVALENTS = ROOT / "tests" / "mutants_equivalent.md"
-TARGET = 85.0
+TARGET = 90.0
 
 # Module -> the mutant names (mutmut's, globs) of its functions that decide what a user sees.
 MODULES: dict[str, list[str]] = {
@@ -34,14 +34,25 @@ MODULES: dict[str, list[str]] = {
     "calibration": ["qa.calibration.*"],
     "render": ["qa.render.*"],
     "retrieve": ["qa.retrieve.*"],
-    "conversation": [
-        f"qa.conversation.*{name}__mutmut_*"
-        for name in ("ǁrewrite", "ǁ_rewrite_ellipsis", "ǁ_mentions", "ǁ_entities", "x__question_of", "x__substitute")
-    ],
-    "read": [f"qa.read.*{name}__mutmut_*" for name in ("ǁ_decode_window", "x__clip_question", "x__best_distinct")],
-    "faiss_store": [
-        f"qa.store.faiss_store.*{name}__mutmut_*"
-        for name in ("ǁsave", "ǁrecover", "ǁ_remove_old_generations", "x__write_jsonl")
+    "conversation": ["qa.conversation.*"],
+    "read": ["qa.read.*"],
+    "faiss_store": ["qa.store.faiss_store.*"],
+    "faiss_files": ["qa.store.faiss_files.*"],
+    "store_base": ["qa.store.base.*"],
+    "ingest": ["qa.ingest.*"],
+    "formats": ["qa.formats.*"],
+    "text": ["qa.text.*"],
+    "chunk": ["qa.chunk.*"],
+    "spelling": ["qa.spelling.*"],
+    "batching": ["qa.batching.*"],
+    "config": ["qa.config.*"],
+    "layout": ["qa.layout.*"],
+    # The page: its upload gate, login check, limits and upload sweeping (not the widgets' layout).
+    "app": [
+        f"qa.app.{name}__mutmut_*"
+        for name in ("x__carries_a_file", "x__refuse", "xǁUploadGateǁ__call__", "x__folder_bytes", "x_sweep_uploads",
+                     "x_forget_uploads", "x__is_loopback", "x__signed_in", "x__int", "x__upload_cap", "x_examples_for",
+                     "x_seed_names")
     ],
 }
 CAUGHT = {1, 3, 36, -24, 24, 152, 255, -11}  # a test failed, pytest broke, the mutant hung (timeout) or crashed
