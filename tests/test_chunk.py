@@ -80,3 +80,20 @@ def test_sentence_around_keeps_a_multi_sentence_quote_whole():
     i = text.find("requested")
     s, e = sentence_around(text, i, i + 9)
     assert text[s:e] == '\u201cRoles of neighbors are necessary. We requested China to act,\u201d Lee said.'
+
+
+def test_the_prefetched_counter_counts_a_new_text_once_and_a_known_one_never_again():
+    from qa.chunk import prefetched_counter
+
+    calls = []
+
+    def count(texts):
+        calls.append(list(texts))
+        return whitespace_counter(texts)
+
+    counter = prefetched_counter(count, [doc("One two. Three four five.")])
+    assert calls == [["One two.", "Three four five."]]  # every sentence up front, in one call
+    assert counter(["One two.", "six seven"]) == [[(0, 3), (4, 8)], [(0, 3), (4, 9)]]
+    assert calls[1:] == [["six seven"]]  # only what was not known
+    assert counter(["six seven", "Three four five."]) == [[(0, 3), (4, 9)], [(0, 5), (6, 10), (11, 16)]]
+    assert len(calls) == 2

@@ -55,3 +55,42 @@ def test_chatbot_builds_one_speller_per_index_version(tmp_path, hash_embedder):
     assert bot.speller(bot.store) is first and first.correct("Larkspor?") == "Larkspor?"
     bot.add_documents([Document("d1", "b.txt", "The Larkspur Bridge opened in 1931.")])
     assert bot.speller(bot.store).correct("Larkspor?") == "Larkspur?"
+
+
+# --- how far a correction may go, and which word wins (each case a rule a user relies on) ---
+
+@pytest.mark.parametrize("typed, expected", [
+    ("Pyngyamg", "Pyongyang"),  # 8 letters: two edits allowed
+    ("Pyngyng", None),  # 7 letters, two edits away: too far (one edit allowed)
+    ("Pjngyamg", None),  # 8 letters, three edits away: too far
+    ("Kimm", "Kim"),  # 4 letters is long enough, and a 3-letter document word can be meant
+    ("Xii", None),  # shorter than 4 letters: never corrected
+    ("Beijing", None),  # a document word is left as it is
+    ("Tusday\u2019s", "Tuesday\u2019s"),  # a typographic apostrophe, like a straight one
+])
+def test_how_far_a_correction_may_go(typed, expected):
+    assert Speller(["Kim and Xi left Pyongyang for Beijing on Tuesday."]).correction(typed) == expected
+
+
+def test_an_english_contraction_with_a_typographic_apostrophe_is_left_alone():
+    speller = Speller(["Lee could not meet Kim."])
+    assert speller.correct("Why couldn\u2019t Lee meet Kim?") == "Why couldn\u2019t Lee meet Kim?"
+
+
+def test_fewer_edits_win_over_a_more_frequent_word():
+    # "abcdefaa" (two edits) is more frequent, comes first and sorts first; "abcdefgx" is one edit away.
+    speller = Speller(["abcdefaa " * 5 + "abcdefgx"])
+    assert speller.correction("abcdefgh") == "abcdefgx"
+
+
+def test_among_equally_close_words_the_most_frequent_wins_then_the_first_alphabetically():
+    assert Speller(["bazq " + "bazr " * 3]).correction("bazt") == "bazr"
+    assert Speller(["bazq bazd"]).correction("bazt") == "bazd"
+
+
+@pytest.mark.parametrize("before, frequent_found", [(5, True), (10, False)])
+def test_the_ten_closest_words_are_weighed(before, frequent_found):
+    # Twelve words one edit from "bazt"; the frequent one counts only if it is among the ten first.
+    others = ["bast", "bart", "bait", "batt", "baza", "bazo", "bazu", "bazi", "bazy", "bazq"][:before]
+    speller = Speller([" ".join(others) + " " + "bazd " * 5])
+    assert (speller.correction("bazt") == "bazd") is frequent_found
