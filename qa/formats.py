@@ -415,7 +415,10 @@ def _western_if_as_good(data: bytes, encoding: str, detected: str) -> str:
     """`detected`, or `data` read as Windows-1252 when that reads as many accented Latin letters
     and the detector chose another Latin code page, or the text is mostly plain Latin letters
     anyway (a short "crème" is otherwise read as Arabic or Central European)."""
-    latin_page = encoding.lower().replace("-", "_") in _LATIN_CODE_PAGES
+    name = encoding.lower().replace("-", "_")
+    if name.startswith("utf"):  # a Unicode encoding (UTF-16 with its byte order mark): never a code page
+        return detected
+    latin_page = name in _LATIN_CODE_PAGES
     ascii_letters = sum(1 for ch in detected if ch.isascii() and ch.isalpha())
     if not latin_page and ascii_letters < 0.8 * sum(1 for ch in detected if ch.isalpha()):
         return detected

@@ -121,3 +121,111 @@ def test_every_document_gets_a_title(tmp_path):
 def test_html_source_line_breaks_are_spaces_so_sentences_stay_whole():
     text, _ = html_to_text("<p>The bridge was\n   opened in\n1931.</p><p>Second</p><pre>a\nb</pre>")
     assert text == "The bridge was opened in 1931.\nSecond\na\nb"
+
+
+def test_line_ends_become_unix_and_control_characters_go_but_tabs_and_page_breaks_stay(tmp_path):
+    (tmp_path / "w.txt").write_bytes(b"one\r\ntwo\rthree\x07\x1b\x7f\x0b four\tfive\x0csix\n")
+    assert load_file(tmp_path / "w.txt").text == "one\ntwo\nthree four\tfive\x0csix\n"
+
+
+def test_the_size_limit_is_inclusive(tmp_path):
+    (tmp_path / "edge.txt").write_bytes(b"x" * 1000)
+    assert load_file(tmp_path / "edge.txt", max_bytes=1000).text == "x" * 1000
+    (tmp_path / "over.txt").write_bytes(b"x" * 1001)
+    with pytest.raises(IngestError, match=r"over.txt: 0.0 MB is over the 0 MB limit"):
+        load_file(tmp_path / "over.txt", max_bytes=1000)
+
+
+def test_the_type_is_known_by_its_extension_in_any_case_and_by_the_shown_name(tmp_path):
+    (tmp_path / "NOTES.TXT").write_text("Upper-case extensions are read too.")
+    assert load_file(tmp_path / "NOTES.TXT").source == "NOTES.TXT"
+    (tmp_path / "upload-1234").write_text("# Plan\n\nAn upload kept under a temporary name.")
+    doc = load_file(tmp_path / "upload-1234", name="plan.md")  # the name the user gave decides
+    assert doc.source == "plan.md" and doc.title == "Plan"
+
+
+def test_an_unreadable_file_is_named_with_its_reason(tmp_path):
+    with pytest.raises(IngestError, match=r"^gone.txt: cannot read the file \(No such file or directory\)"):
+        load_file(tmp_path / "gone.txt")
+
+
+def test_a_plain_text_gets_its_first_line_as_title_and_a_table_none(tmp_path):
+    (tmp_path / "t.txt").write_text("Short\nLee met Xi in Beijing on Tuesday.\nMore text.")
+    assert load_file(tmp_path / "t.txt").title == "Lee met Xi in Beijing on Tuesday."
+    (tmp_path / "t.csv").write_text("name,city,year,role\nLee,Seoul,2025,president\n")
+    assert load_file(tmp_path / "t.csv").title == ""
+
+
+def test_folders_are_read_in_name_order_with_progress_and_every_refusal_named(tmp_path):
+    folder = tmp_path / "docs"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "b.txt").write_text("Bee text here.")
+    (folder / "sub" / "a.md").write_text("Sub text here.")
+    (folder / "a.txt").write_text("Ay text here.")
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / ".hidden.png").write_bytes(b"x")  # hidden files are not counted
+    (folder / "x.png").write_bytes(b"x")
+    (folder / "y.png").write_bytes(b"x")
+    (folder / "z.py").write_text("x")
+    (folder / "README").write_text("x")
+    told = []
+    docs, problems = load_paths([folder], progress=lambda what, share: told.append((what, share)))
+    assert [d.source for d in docs] == ["a.txt", "b.txt", "a.md"]  # each folder's files sorted, then its folders
+    assert [w for w, _ in told] == ["reading a.txt", "reading b.txt", "reading empty.txt", "reading a.md"]
+    assert [s for _, s in told] == [0.0, 0.25, 0.5, 0.75]
+    assert problems == [
+        "4 file(s) in the folder(s) not read, of types qa does not read: 2 .png, 1 (no extension), 1 .py",
+        "empty.txt: the file is empty",
+    ]
+
+
+def test_a_file_that_breaks_its_reader_is_refused_and_the_others_still_read(tmp_path, monkeypatch):
+    from qa import ingest
+
+    (tmp_path / "a.txt").write_text("Fine text here.")
+    (tmp_path / "b.html").write_text("<p>Breaks the reader</p>")
+
+    def broken(raw):
+        raise RecursionError("deep markup")
+
+    monkeypatch.setattr(ingest, "html_to_text", broken)
+    docs, problems = load_paths([tmp_path / "a.txt", tmp_path / "b.html", tmp_path / "c.txt"])
+    assert [d.source for d in docs] == ["a.txt"]
+    assert problems == ["b.html: could not be read", f"{tmp_path / 'c.txt'}: no such file or folder"]
+
+
+@pytest.mark.parametrize("data, text", [
+    ("UTF-16 with its mark, as Windows Notepad saves: Lee met Xi.".encode("utf-16"),
+     "UTF-16 with its mark, as Windows Notepad saves: Lee met Xi."),
+    (b"\xfe\xff" + "UTF-16 big-endian: Séoul.".encode("utf-16-be"), "UTF-16 big-endian: Séoul."),
+    ("Plain UTF-8: Pyongyang, Séoul, 北京.".encode("utf-8"), "Plain UTF-8: Pyongyang, Séoul, 北京."),
+])
+def test_unicode_files_are_decoded_whole(tmp_path, data, text):
+    (tmp_path / "u.txt").write_bytes(data)
+    assert load_file(tmp_path / "u.txt").text == text
+
+
+def test_a_file_of_control_characters_is_refused_as_binary_whatever_its_encoding(tmp_path):
+    (tmp_path / "c.txt").write_bytes(b"\x01\x02\x03\x04 some words \x05\x06\x07\x08\x0e\x0f" * 50 + b"\xff")
+    with pytest.raises(IngestError, match="binary"):
+        load_file(tmp_path / "c.txt")
+
+
+def test_html_headings_title_and_hidden_parts():
+    page = ("<html><head><title> The  &amp; Title </title><style>p{}</style></head><body>"
+            "<h1>Talks</h1><p>Lee met Xi.</p><h2>Trade</h2><ul><li>one</li><li>two</li></ul>"
+            "<script>var x = '<p>no</p>';</script><noscript>Enable JS</noscript><template><p>hidden</p></template>"
+            "<h4>Small</h4><div>last<br>line</div></body></html>")
+    text, title = html_to_text(page)
+    assert title == "The & Title"
+    assert text.split("\n") == ["# Talks", "Lee met Xi.", "## Trade", "one", "two", "#### Small", "last", "line"]
+
+
+def test_an_html_page_without_a_title_is_named_by_its_first_main_heading():
+    assert html_to_text("<h4>Minor</h4><h2>Main  heading</h2><h1>Later</h1><p>x</p>")[1] == "Main heading"
+    assert html_to_text("<p>No heading at all.</p>")[1] == ""
+
+
+def test_an_empty_heading_leaves_no_bare_marker_line():
+    text, _ = html_to_text("<h2></h2><p>Body text.</p><h3> </h3>")
+    assert text == "Body text."
