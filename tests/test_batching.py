@@ -120,3 +120,33 @@ def test_batched_embedder_passes_many_texts_straight_through_and_batches_single_
     for text, vector in zip(texts, vectors):
         assert vector.shape == (1, 64)
         assert (vector[0] == original([text])[0]).all()
+
+
+def test_no_batch_is_larger_than_max_batch_and_calls_count_the_batches():
+    seen: list[int] = []
+
+    def run_many(items):
+        seen.append(len(items))
+        threading.Event().wait(0.02)  # a forward pass: the other callers queue up meanwhile
+        return [x + 1 for x in items]
+
+    batcher = MicroBatcher(run_many, max_batch=3, wait_s=0.05)
+    results = ask_together(batcher, list(range(10)))
+    assert results == [x + 1 for x in range(10)]
+    assert max(seen) <= 3 and sum(seen) == 10
+    assert batcher.calls == len(seen)
+
+
+@pytest.mark.parametrize("size", [0, -1])
+def test_a_batch_size_below_one_is_refused(size):
+    with pytest.raises(ValueError, match=f"max_batch must be greater than 0, not {size}"):
+        MicroBatcher(lambda items: items, max_batch=size)
+
+
+def test_the_batched_reader_reads_through_the_batcher_and_keeps_the_readers_other_parts(tmp_path):
+    reader = CountingReader(tmp_path / "reader")
+    batched = BatchedReader(reader, max_batch=4)
+    spans = batched.read("Where is the harbour?", ("The harbour is north.", "No."))
+    assert [(s.passage, s.text) for s in spans] == [(0, "harbour")]
+    assert reader.calls == [1] and batched.batcher.calls == 1
+    assert batched.model_path == tmp_path / "reader" and batched.batcher.max_batch == 4

@@ -97,3 +97,13 @@ def _seed_link(make_bot, tmp_path_factory):
         doc = load_file(SEED)
         start = doc.text.index("patience")
         _LINK["path"] = document_link(doc.id, start, start + len("patience")).split("#")[0]
+
+
+def test_a_password_may_hold_a_colon_and_only_the_whole_password_signs_in(make_server):
+    import httpx
+
+    demo, url = make_server(auth="alice:pa:ss")
+    with httpx.Client() as browser:
+        for user, password in (("alice", "pa"), ("alice:pa", "ss"), ("bob", "pa:ss")):
+            assert browser.post(url + "login", data={"username": user, "password": password}).status_code in (400, 401)
+        assert browser.post(url + "login", data={"username": "alice", "password": "pa:ss"}).status_code == 200
