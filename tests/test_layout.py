@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 from tests.office_files import write_pdf
 
 from qa.answer import place_in_documents
 from qa.ingest import load_file
-from qa.layout import Place, place_of, plain, shown_words
+from qa.layout import Place, is_heading_line, place_of, plain, section_at, shown_words
 from qa.render import render_answer
 from qa.text import quote_bounds
 from qa.types import Answer, Document
@@ -85,3 +86,73 @@ def test_json_answers_have_the_documents_words_without_line_wraps(tmp_path):
     a = json.loads(result.output[result.output.index("{"):])
     assert not a["abstained"] and "forty hours" in a["text"]  # the line wrap inside the answer is a space
     assert "\n" not in a["text"] and a["section"] == "Care" and a["line"] == 2
+
+
+# --- the places themselves, offset by offset --------------------------------------------------
+
+
+def test_places_are_described_as_a_reader_checks_them():
+    assert Place(page=7, section="Options", line=0).describe() == "page 7, under \u2018Options\u2019"
+    assert Place(line=12, section="Setup").describe() == "line 12, under \u2018Setup\u2019"
+    assert Place(line=3).describe() == "line 3"
+    assert Place(page=2, line=9).describe() == "page 2"  # a page wins over a line
+    assert Place().describe() == ""
+
+
+def test_pages_count_form_feeds_and_clamp_offsets():
+    doc = Document("d", "manual.PDF", "one\n\f\ntwo\n\f\nthree")
+    assert [place_of(doc, doc.text.index(w)).page for w in ("one", "two", "three")] == [1, 2, 3]
+    assert place_of(doc, -5) == Place(page=1, section="", line=0)
+    assert place_of(doc, 10**6).page == 3
+    assert place_of(doc, doc.text.index("two")).line == 0  # a paged document is cited by page
+
+
+def test_lines_count_from_one_and_sections_only_for_headed_kinds():
+    text = "# Intro\nfirst\n## Setup ##\nsecond\n"
+    md = Document("m", "notes.md", text)
+    at = text.index("second")
+    assert place_of(md, at) == Place(page=0, section="Setup", line=4)
+    assert place_of(md, 0) == Place(page=0, section="", line=1)
+    txt = Document("t", "notes.txt", text)  # in plain text a "#" line may be anything
+    assert place_of(txt, at) == Place(page=0, section="", line=4)
+
+
+@pytest.mark.parametrize("text, section", [
+    ("# A\nx\n### B\ny", "B"),
+    ("####### Seven\ny", ""),  # not a heading: at most six marks
+    ("#NoSpace\ny", ""),
+    ("text # not at the start\ny", ""),
+    ("###### Six\t\ny", "Six"),
+    ("# A\n\n#  \ny", "A"),  # a bare mark line names nothing
+])
+def test_which_lines_are_headings(text, section):
+    assert section_at(text, text.index("y")) == section
+
+
+def test_a_heading_after_the_offset_does_not_count():
+    text = "# First\nbody\n# Second\n"
+    assert section_at(text, text.index("body")) == "First"
+    assert section_at(text, 0) == ""
+
+
+@pytest.mark.parametrize("text, target, heading", [
+    ("Intro\nLee met Xi.", "Intro", True),  # short, alone on its line, no end punctuation
+    ("# Talks in Beijing\nbody", "# Talks in Beijing", True),
+    ("Lee met Xi.\nnext", "Lee met Xi.", False),  # a sentence
+    ("one two three four five six seven eight\nx", "one two three four five six seven eight", True),
+    ("one two three four five six seven eight nine\nx", "one two three four five six seven eight nine", False),
+    ("Intro and more on the same line", "Intro", False),  # not alone on its line
+    ("Before Intro\nx", "Intro", False),
+    ("Questions:\nx", "Questions:", False),
+    ("“Quoted”\nx", "“Quoted”", False),
+    ("Two\nlines\nx", "Two\nlines", False),
+])
+def test_what_reads_as_a_heading_line(text, target, heading):
+    start = text.index(target)
+    assert is_heading_line(text, start, start + len(target)) is heading
+
+
+def test_markup_is_left_out_of_what_is_shown():
+    assert plain("## Setup\nUse **bold** and `code` and __this__.") == "Setup\nUse bold and code and this."
+    assert plain("a # not a heading") == "a # not a heading"
+    assert shown_words("  Lee\n met \t**Xi**  ") == "Lee met Xi"
