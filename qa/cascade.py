@@ -9,12 +9,14 @@ would on its own; the cascade's calibration.json maps those scores to P(right) l
 (fitted on the validation files' cascade outputs).
 
 The cascade is a `SpanReader` like the others: the chatbot, batching and evaluation use it
-unchanged.
+unchanged. Where the accurate reader cannot be loaded (qa[accurate] not installed), the cascade
+says so once in the log and is the fast reader, with the fast reader's own calibration.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from qa.calibration import Calibration
     from qa.read import SpanReader
 
+log = logging.getLogger("qa")
 CASCADE_READER = Path(__file__).parent / "models" / "cascade"
 DEFAULT_SURE = 0.7
 
@@ -71,16 +74,28 @@ class CascadeReader:
     def __init__(self, first: Stage, second: Stage, sure: float = DEFAULT_SURE, model_path: Path = CASCADE_READER) -> None:
         self.first, self.second, self.sure = first, second, sure
         self.model_path = Path(model_path)
+        self.alone = False  # the accurate reader could not be loaded: the fast reader reads alone
 
     def warm_up(self) -> None:
+        """Load both readers; without the accurate one, go on as the fast reader (said once in the log)."""
+        from qa.errors import ReaderLoadError
+
         self.first.reader.warm_up()
-        self.second.reader.warm_up()
+        if self.alone:
+            return
+        try:
+            self.second.reader.warm_up()
+        except ReaderLoadError as err:
+            log.warning("the cascade reader answers with the fast reader alone: %s", err)
+            self.alone, self.model_path = True, self.first.reader.model_path
 
     def read(self, question: str, passages: Sequence[str]) -> list[Span]:
         return self.read_many([(question, passages)])[0]
 
     def read_many(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[list[Span]]:
         firsts = self.first.reader.read_many(items)
+        if self.alone:
+            return firsts  # as the fast reader reads, for its own calibration
         unsure = [i for i, spans in enumerate(firsts) if not is_sure(spans, self.first.calibration, self.sure)]
         out = [relative(spans, self.first.calibration) for spans in firsts]
         if unsure:

