@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.conversation import check_question, clean_question, lead_of
+from qa.conversation import HISTORY_TURNS, answers_to_skip, check_question, clean_question, lead_of, remember
 from qa.types import Answer, Document
 from tests.conftest import loaded_conversation
 
@@ -168,3 +168,67 @@ def test_a_bare_question_word_without_an_earlier_question_asks_for_the_whole_que
     assert "Ask the whole question" in conv.needs_context("Where?")
     assert conv.needs_context("Where did Lee meet Xi?") is None
     assert conv.rewrite("When?", [("hi", SMALL_TALK)]) == "When?"  # nothing to ask it of
+
+
+# --- what the conversation remembers, and small talk at its edges -----------------------------
+
+def test_answers_and_abstentions_are_remembered_and_only_the_last_turns():
+    answer = said("Li Qiang")
+    abstained = Answer(text="", score=0.1, abstained=True, kind="abstain")
+    chatter = Answer(text="", score=0.0, abstained=True, kind="small_talk")
+    problem = Answer(text="", score=0.0, abstained=True, kind="problem")
+    history = remember([], "Who met Lee?", answer)
+    history = remember(history, "hi", chatter)
+    history = remember(history, "", problem)
+    history = remember(history, "When?", abstained)
+    assert [q for q, _ in history] == ["Who met Lee?", "When?"]
+    for i in range(HISTORY_TURNS + 2):
+        history = remember(history, f"q{i}", answer)
+    assert [q for q, _ in history] == [f"q{i}" for i in range(2, HISTORY_TURNS + 2)]
+    assert len(history) == HISTORY_TURNS == 3
+
+
+def test_what_else_skips_the_last_answer_and_its_alternatives():
+    alt = Answer(text="Beijing", score=0.5, abstained=False, doc_id="d", start=40, end=47)
+    empty = Answer(text="", score=0.2, abstained=True, doc_id="d", start=0, end=0)
+    last = Answer(text="Seoul", score=0.9, abstained=False, doc_id="d", start=10, end=15, alternatives=(alt, empty))
+    history = [("Where did Lee go?", last)]
+    for question in ("Where else did Lee go?", "Any other place?", "Another one?", "What besides Seoul?"):
+        assert answers_to_skip(question, history) == [("d", 10, 15), ("d", 40, 47)], question
+    assert answers_to_skip("Where did Xi go?", history) == []  # not a "what else"
+    assert answers_to_skip("Where else?", []) == []
+    assert answers_to_skip("Where else?", [("Where did Lee go?", "Seoul")]) == []  # a plain-text turn
+
+
+def test_a_question_of_exactly_the_limit_passes_and_one_more_character_does_not():
+    assert check_question("x" * 2000, 2000) is None
+    assert check_question("x" * 2001, 2000) == "That question is 2,001 characters long; please ask in under 2,000 characters."
+    assert check_question(None, 2000).startswith("Please type a question")  # type: ignore[arg-type]
+    assert check_question("42", 2000) is None  # digits are words enough
+
+
+def test_more_than_five_documents_are_summed_up(conv):
+    docs = [Document(str(i), f"n{i}.txt", f"Note {i} says the harbour opened in spring.", "") for i in range(7)]
+    reply = conv.reply_to_non_question("hello", docs)
+    assert "I know 7 document(s): n0.txt (Note 0 says" in reply and reply.endswith("spring.) and 2 more.")
+    assert "n4.txt" in reply and "n5.txt" not in reply
+    lead = conv.reply_to_non_question("What is this about?", docs)
+    assert lead.endswith("(and 2 more documents)") and lead.count("harbour") == 5
+
+
+def test_with_no_documents_small_talk_says_to_add_some(conv):
+    assert conv.reply_to_non_question("What is this about?", []) == "No documents are indexed yet: add some first."
+    assert conv.reply_to_non_question("hi", []).endswith("No documents are indexed yet: add some first.")
+
+
+def test_thanks_ending_in_a_question_mark_is_a_question(conv):
+    assert conv.reply_to_non_question("ok, and who met Lee?", DOCS) is None
+    assert conv.reply_to_non_question("great?", DOCS) is None
+
+
+def test_the_lead_names_a_document_by_a_title_of_three_words_or_more():
+    titled = Document("3", "hubble.md", "The Hubble telescope was launched in 1990 by NASA from Florida.", "Hubble Space Telescope")
+    short = Document("4", "hubble2.md", "The Hubble telescope was launched in 1990 by NASA from Florida.", "Hubble")
+    assert lead_of([titled]).splitlines()[1].startswith("Hubble Space Telescope: The Hubble")
+    assert lead_of([short]).splitlines()[1].startswith("hubble2.md: The Hubble")
+    assert lead_of([titled], sentences=1) == lead_of([titled])  # one long sentence either way
