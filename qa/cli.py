@@ -172,15 +172,25 @@ def info_cmd(ctx: click.Context, measure: bool) -> None:
     units = [name for name, flag in (("AMX", "amx_bf16"), ("AVX-512 BF16", "avx512_bf16"), ("AVX-512 VNNI", "avx512_vnni"), ("AVX2", "avx2")) if flag in flags]
     click.echo(f"processor: {processor_name()} ({', '.join(units) or 'no vector units reported'}), {os.cpu_count()} cores")
     click.echo("libraries: " + ", ".join(f"{k} {v}" for k, v in library_versions().items()))
-    choice = resolve_reader(settings.reader, settings.reader_path)
-    click.echo(f"reader: {settings.reader} ({choice.folder}); precision setting: {settings.reader_precision}; "
-               f"allowed by its accuracy check: {', '.join(allowed_formats(choice.folder))}")
+    cascade = settings.reader == "cascade" and not settings.reader_path
+    kinds = ["fast", "accurate"] if cascade else [settings.reader]
+    folders = [resolve_reader(kind, "" if cascade else settings.reader_path).folder for kind in kinds]
+    if cascade:
+        from qa.cascade import CASCADE_READER, sure_level
+
+        click.echo(f"reader: cascade: fast, then accurate when the fast reader's confidence is under "
+                   f"{sure_level(CASCADE_READER):.0%}; precision setting: {settings.reader_precision}")
+    for kind, folder in zip(kinds, folders):
+        click.echo(f"reader: {kind} ({folder}); precision setting: {settings.reader_precision}; "
+                   f"allowed by its accuracy check: {', '.join(allowed_formats(folder))}")
     if measure:
         bot = _bot(ctx)
         bot.reader.warm_up()
-        click.echo(f"loaded in: {getattr(bot.reader, 'dtype', '?')}")
+        stages = [bot.reader.first.reader, bot.reader.second.reader] if cascade else [bot.reader]  # type: ignore[attr-defined]
+        click.echo("loaded in: " + ", ".join(str(getattr(r, "dtype", "?")) for r in stages))
     here = [v for k, v in read_cache().items() if k.startswith(processor_name() + "|")]
-    mine = [v for v in here if Path(str(v.get("model", ""))).resolve() == Path(choice.folder).resolve()] or here
+    wanted = {Path(f).resolve() for f in folders}
+    mine = [v for v in here if Path(str(v.get("model", ""))).resolve() in wanted] or here
     if not mine:
         click.echo(f"no measured choice yet on this processor (the reader measures on first use; {cache_file()})")
     for entry in mine:

@@ -129,3 +129,13 @@ def test_cutting_documents_into_passages_does_not_load_the_embedder(real_embedde
     offsets = fresh.token_offsets(texts)
     assert not fresh.loaded  # the tokenizer alone
     assert offsets == wordpiece_counter(real_embedder.tokenizer)(texts)  # the same word pieces as the model's own
+
+
+def test_qa_info_names_both_readers_of_the_cascade(tmp_path):
+    from click.testing import CliRunner
+
+    from qa.cli import cli
+
+    out = CliRunner().invoke(cli, ["--index", str(tmp_path / "i"), "--reader", "cascade", "info"]).output
+    assert "reader: cascade: fast, then accurate when the fast reader's confidence is under" in out
+    assert "reader: fast (" in out and "reader: accurate (" in out
