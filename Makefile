@@ -47,19 +47,23 @@ $(ACCURATE_STAMP): $(STAMP)
 index: install
 	$(BIN)/qa index
 
+# A Debian package, unless its command is there: $(call apt_install,COMMAND,PACKAGE,WHAT FOR).
+# Installs from several checkouts at once wait for each other (flock) instead of failing on
+# apt's lock, and the later ones find the command there.
+define apt_install
+command -v $(1) >/dev/null 2>&1 || { \
+  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+  $$SUDO flock /tmp/qa-apt-install.lock sh -c 'command -v $(1) >/dev/null 2>&1 || { \
+    echo "installing $(2) for $(3)"; apt-get update -qq && apt-get install -y -qq $(2) >/dev/null; }'; }
+endef
+
 # Headless Chromium for the browser tests (Debian's package; Playwright drives it).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing chromium for the browser tests"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@$(call apt_install,chromium,chromium,the browser tests)
 
 # Tesseract OCR, for scanned PDFs (Debian's package; qa reads scans with it when it is installed).
 ocr:
-	@command -v tesseract >/dev/null 2>&1 || { \
-	  echo "installing tesseract-ocr for scanned PDFs"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq tesseract-ocr >/dev/null; }
+	@$(call apt_install,tesseract,tesseract-ocr,scanned PDFs)
 
 # Every figure next to its floor, measured in the same run (a few minutes each on 2 cores):
 # start-up and commands (floors: an empty Gradio page, python -c pass), indexing (floor: a bare
