@@ -10,6 +10,7 @@ from tests.office_files import FACTS, WRITERS, write_all
 
 from qa.cli import cli
 from qa.errors import IngestError
+from qa.formats import heading, table_lines
 from qa.ingest import load_file, load_paths
 
 
@@ -121,3 +122,31 @@ def test_a_question_about_each_format_is_answered_from_it(office_bot, name):
     assert not a.abstained and a.source == name
     assert words in a.text and words in a.quote  # the quote is the fact's sentence, not a bare heading
     assert a.section == section  # cited as "under 'section'"
+
+
+# --- table rows as sentences, heading lines ---------------------------------------------------
+
+def test_table_rows_read_as_sentences_under_their_headers():
+    rows = [["", None, ""], ["Name", "City", "Year"], ["Lee", "Seoul", 2025.0], ["Xi", "", 1953], [None, "", ""]]
+    assert table_lines(rows) == ["Name; City; Year.", "Name: Lee; City: Seoul; Year: 2025.", "Name: Xi; Year: 1953."]
+
+
+def test_cells_beyond_the_header_are_kept_and_white_space_is_one_space():
+    rows = [["Name", "Role"], ["  Kim \n Yo Jong ", "sister", "extra note"], ["Lee", "president."]]
+    assert table_lines(rows) == ["Name; Role.", "Name: Kim Yo Jong; Role: sister; extra note.", "Name: Lee; Role: president."]
+
+
+def test_a_table_without_a_full_header_or_with_one_row_is_read_cell_after_cell():
+    assert table_lines([["Name", ""], ["Lee", "Seoul"]]) == ["Name.", "Lee; Seoul."]
+    assert table_lines([["Only", "one row?"]]) == ["Only; one row?"]
+    assert table_lines([]) == [] and table_lines([[None, ""]]) == []
+    assert table_lines([["A", "B"], ["", None]]) == ["A; B."]  # an empty row is no row: one row, cell after cell
+    assert table_lines([["A", "B"], [1.5, 2.0]]) == ["A; B.", "A: 1.5; B: 2."]
+
+
+@pytest.mark.parametrize("level, text, line", [
+    (1, "Title", "# Title"), (2, "  Two \n words ", "## Two words"), (7, "Deep", "###### Deep"),
+    (0, "Low", "# Low"), (3, "   ", ""),
+])
+def test_heading_lines(level, text, line):
+    assert heading(level, text) == line
