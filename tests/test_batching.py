@@ -150,3 +150,23 @@ def test_the_batched_reader_reads_through_the_batcher_and_keeps_the_readers_othe
     assert [(s.passage, s.text) for s in spans] == [(0, "harbour")]
     assert reader.calls == [1] and batched.batcher.calls == 1
     assert batched.model_path == tmp_path / "reader" and batched.batcher.max_batch == 4
+
+
+def test_one_worker_thread_serves_every_call_and_never_keeps_a_program_alive():
+    def workers():
+        return [t for t in threading.enumerate() if t.name == "qa-micro-batch"]
+
+    before = len(workers())
+    batcher = MicroBatcher(lambda items: [x * 2 for x in items], wait_s=0.0)
+    assert [batcher(i) for i in range(5)] == [0, 2, 4, 6, 8]
+    assert len(workers()) == before + 1  # one worker for all the calls, not one per call
+    assert all(t.daemon for t in workers())
+
+
+def test_a_script_that_used_the_batcher_exits():
+    import subprocess
+    import sys
+
+    code = "from qa.batching import MicroBatcher\nb = MicroBatcher(lambda xs: xs, wait_s=0.0)\nprint(b(41) + 1)\n"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "42"
