@@ -170,3 +170,43 @@ def test_a_script_that_used_the_batcher_exits():
     code = "from qa.batching import MicroBatcher\nb = MicroBatcher(lambda xs: xs, wait_s=0.0)\nprint(b(41) + 1)\n"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "42"
+
+
+def test_the_first_caller_waits_for_company_and_a_caller_arriving_meanwhile_joins_its_batch():
+    seen: list[list[int]] = []
+    batcher = MicroBatcher(lambda items: (seen.append(list(items)), items)[1], max_batch=8, wait_s=30.0)
+    first = threading.Thread(target=batcher, args=(1,))
+    first.start()
+    assert batcher(2) == 2  # arrives while the first waits (up to 30 s) for company: one batch
+    first.join(60)
+    assert seen == [[1, 2]]
+
+
+def test_callers_queued_behind_a_failing_batch_still_get_their_answers():
+    started, release = threading.Event(), threading.Event()
+
+    def run_many(items):
+        if items == ["bad"]:
+            started.set()
+            release.wait(60)
+            raise ValueError("bad item")
+        return [s.upper() for s in items]
+
+    batcher = MicroBatcher(run_many, max_batch=1, wait_s=0.0)
+    errors, answers = [], []
+
+    def bad():
+        try:
+            batcher("bad")
+        except ValueError as err:
+            errors.append(str(err))
+
+    first = threading.Thread(target=bad)
+    first.start()
+    started.wait(60)
+    second = threading.Thread(target=lambda: answers.append(batcher("fine")))
+    second.start()  # queued while the bad batch runs
+    release.set()
+    first.join(60)
+    second.join(60)  # a guard against a hang, not a measure of time
+    assert errors == ["bad item"] and answers == ["FINE"]
