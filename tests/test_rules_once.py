@@ -13,7 +13,11 @@ def test_reader_windows_reach_the_reader_from_settings(tmp_path, hash_embedder):
 
     bot = Chatbot(Settings(index_dir=str(tmp_path), reader_max_length=128, reader_stride=32, reader_precision="fp32"),
                   embedder=hash_embedder)
-    assert (bot.reader.settings.max_length, bot.reader.settings.stride, bot.reader.settings.precision) == (128, 32, "fp32")
+    stages = [bot.reader.first.reader, bot.reader.second.reader]  # the default reader: the cascade of two
+    for reader in stages:
+        assert (reader.settings.max_length, reader.settings.stride, reader.settings.precision) == (128, 32, "fp32")
+    fast = Chatbot(Settings(index_dir=str(tmp_path), reader="fast", reader_max_length=128, reader_stride=32), embedder=hash_embedder)
+    assert (fast.reader.settings.max_length, fast.reader.settings.stride) == (128, 32)
     with pytest.raises(SettingsError, match="reader_stride must be at least 0"):
         Settings(reader_max_length=128, reader_stride=100)
     with pytest.raises(SettingsError, match="reader_precision must be auto, bf16, fp32 or int8, not 'fp8'"):

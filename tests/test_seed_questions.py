@@ -15,32 +15,35 @@ WHO_SAID = [
 NOT_IN_THE_ARTICLE = [
     "How many nuclear weapons does North Korea have?",
     "What is the population of Shanghai?",
-    # Known misses of the shipped fast reader (its model card lists them): it answers "Monday"
-    # (74%) and Lee's words ("Not sure", 20%). Strict: the day the reader gets them right, these
-    # fail as unexpectedly passing, and move up.
-    pytest.param("When will Lee and Xi meet again?", marks=pytest.mark.xfail(strict=True, reason="reader v4 answers 'Monday'")),
-    pytest.param("What did Donald Trump say about Lee?", marks=pytest.mark.xfail(strict=True, reason="reader v4 answers with Lee's words")),
+    # Known misses of the default reader (the cascade; the readers' model cards list them): it
+    # answers "Monday" and Lee's words. Strict: the day the readers get them right, these fail as
+    # unexpectedly passing, and move up.
+    pytest.param("When will Lee and Xi meet again?", marks=pytest.mark.xfail(strict=True, reason="both readers answer 'Monday'")),
+    pytest.param("What did Donald Trump say about Lee?", marks=pytest.mark.xfail(strict=True, reason="the cascade answers with Lee's words")),
 ]
 
 
 @pytest.mark.parametrize("question,who", WHO_SAID)
-def test_who_said_what(seed_bot, question, who):
-    a = seed_bot.ask(question)
+def test_who_said_what(default_seed_bot, question, who):
+    a = default_seed_bot.ask(question)
     assert not a.abstained and who in a.text, (question, a.text, a.score)
 
 
-def test_what_did_xi_say_is_answered_from_xi(seed_bot):
-    a = seed_bot.ask("What did Xi say?")
+# The fast reader answers it ("the need for patience", unsure at 17%), so the cascade asks the
+# accurate reader, whose v1 and v2 adapters (and the v3 run) answer with Lee's words to Xi.
+@pytest.mark.xfail(strict=True, reason="the accurate reader answers with Lee's words to Xi")
+def test_what_did_xi_say_is_answered_from_xi(default_seed_bot):
+    a = default_seed_bot.ask("What did Xi say?")
     assert not a.abstained and "patience" in a.quote
     assert "Xi" in a.quote
 
 
-def test_what_did_kim_yo_jong_say(seed_bot):
-    a = seed_bot.ask("What did Kim Yo Jong say?")
+def test_what_did_kim_yo_jong_say(default_seed_bot):
+    a = default_seed_bot.ask("What did Kim Yo Jong say?")
     assert not a.abstained and "blind trust" in a.quote
 
 
 @pytest.mark.parametrize("question", NOT_IN_THE_ARTICLE)
-def test_questions_the_article_does_not_answer_are_abstained_on(seed_bot, question):
-    a = seed_bot.ask(question)
+def test_questions_the_article_does_not_answer_are_abstained_on(default_seed_bot, question):
+    a = default_seed_bot.ask(question)
     assert a.abstained and a.message == "The documents don't say.", (question, a.text, a.score)
