@@ -105,8 +105,8 @@ def report() -> bool:
     return ok
 
 
-def run(modules: list[str], only: str = "") -> None:
-    """Run mutmut for each module in turn, one test process at a time.
+def run(modules: list[str], only: str = "", children: int = 1) -> None:
+    """Run mutmut for each module in turn, `children` test processes at a time.
 
     Args:
         modules: The modules to run.
@@ -121,7 +121,7 @@ def run(modules: list[str], only: str = "") -> None:
             continue
         t0 = time.monotonic()
         print(f"== {module}", flush=True)
-        proc = subprocess.run([str(MUTMUT), "run", "--max-children", "1", *names], cwd=ROOT,
+        proc = subprocess.run([str(MUTMUT), "run", "--max-children", str(children), *names], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         tail = proc.stdout.strip().splitlines()[-3:]
         print("\n".join(tail))
@@ -133,13 +133,14 @@ def main() -> int:
     parser.add_argument("--run", action="store_true", help="run mutmut first")
     parser.add_argument("--only", choices=["missing", "survivors"], default="",
                         help="with --run: only the mutants not run yet, or only the survivors of the last run")
+    parser.add_argument("--children", type=int, default=1, help="with --run: test processes at a time (default 1)")
     parser.add_argument("modules", nargs="*", help=f"modules to run (default: all): {', '.join(MODULES)}")
     args = parser.parse_args()
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
         parser.error(f"unknown module(s) {', '.join(unknown)}; known: {', '.join(MODULES)}")
     if args.run:
-        run(args.modules or list(MODULES), args.only)
+        run(args.modules or list(MODULES), args.only, args.children)
     return 0 if report() else 1
 
 
