@@ -66,10 +66,11 @@ def test_chatbot_builds_one_speller_per_index_version(tmp_path, hash_embedder):
     ("Kimm", "Kim"),  # 4 letters is long enough, and a 3-letter document word can be meant
     ("Xii", None),  # shorter than 4 letters: never corrected
     ("Beijing", None),  # a document word is left as it is
+    ("Quillbury", None),  # ... also one that is no English word
     ("Tusday\u2019s", "Tuesday\u2019s"),  # a typographic apostrophe, like a straight one
 ])
 def test_how_far_a_correction_may_go(typed, expected):
-    assert Speller(["Kim and Xi left Pyongyang for Beijing on Tuesday."]).correction(typed) == expected
+    assert Speller(["Kim and Xi left Pyongyang for Beijing and Quillbury on Tuesday."]).correction(typed) == expected
 
 
 def test_an_english_contraction_with_a_typographic_apostrophe_is_left_alone():
