@@ -177,6 +177,9 @@ def test_the_first_caller_waits_for_company_and_a_caller_arriving_meanwhile_join
     batcher = MicroBatcher(lambda items: (seen.append(list(items)), items)[1], max_batch=8, wait_s=30.0)
     first = threading.Thread(target=batcher, args=(1,))
     first.start()
+    # A head start for the worker to take the first item (only how sure the check below is depends
+    # on it: however late the second caller comes within 30 s, it joins the first one's batch).
+    threading.Event().wait(0.2)
     assert batcher(2) == 2  # arrives while the first waits (up to 30 s) for company: one batch
     first.join(60)
     assert seen == [[1, 2]]
