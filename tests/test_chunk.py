@@ -1,5 +1,6 @@
 """Passages keep exact offsets, respect their size, overlap, and lose nothing."""
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from qa.chunk import chunk_document, whitespace_counter
@@ -97,3 +98,30 @@ def test_the_prefetched_counter_counts_a_new_text_once_and_a_known_one_never_aga
     assert calls[1:] == [["six seven"]]  # only what was not known
     assert counter(["six seven", "Three four five."]) == [[(0, 3), (4, 9)], [(0, 5), (6, 10), (11, 16)]]
     assert len(calls) == 2
+
+
+def _pieces(text, max_chars=20):
+    return [c.text for c in chunk_document(doc(text), whitespace_counter, max_tokens=1000, overlap=0, max_chars=max_chars)]
+
+
+def test_a_sentence_over_the_limit_is_cut_after_the_last_space_in_the_second_half_of_the_limit():
+    # Spaces at 12 and 19: the cut is at the later one (a space right at the limit counts).
+    assert _pieces("c" * 12 + " " + "c" * 6 + " " + "d" * 10) == ["c" * 12 + " " + "c" * 6, "d" * 10]
+    assert _pieces("c" * 20 + " " + "d" * 5) == ["c" * 20, "d" * 5]
+
+
+@pytest.mark.parametrize("text", [
+    "ab " + "c" * 30,  # a space only in the first tenth
+    "c" * 8 + " " + "c" * 20,  # a space before the second half
+    "c" * 25 + " " + "d" * 5,  # a space only after the limit
+])
+def test_without_a_space_in_the_second_half_the_cut_is_hard_at_the_limit(text):
+    pieces = _pieces(text)
+    assert pieces[0] == text[:20] and all(len(p) <= 20 for p in pieces)
+    assert "".join(pieces).replace(" ", "") == text.replace(" ", "")  # nothing lost
+
+
+def test_a_sentence_of_exactly_the_limit_stays_whole_and_is_never_repeated_in_part():
+    text = "Lee met Xi in Seoul. They spoke."  # the first sentence is exactly 20 characters
+    chunks = chunk_document(doc(text), whitespace_counter, max_tokens=1000, overlap=2, max_chars=20)
+    assert [c.text for c in chunks] == ["Lee met Xi in Seoul.", "They spoke."]
