@@ -213,3 +213,13 @@ def test_callers_queued_behind_a_failing_batch_still_get_their_answers():
     first.join(60)
     second.join(60)  # a guard against a hang, not a measure of time
     assert errors == ["bad item"] and answers == ["FINE"]
+
+
+def test_the_page_batches_up_to_16_questions_per_reading_32_per_embedding_and_a_lone_one_barely_waits(tmp_path):
+    bot = Chatbot(Settings(index_dir=str(tmp_path / "index"), seed_dir=str(tmp_path / "none")), embedder=HashEmbedder(),
+                  reader=CountingReader(tmp_path / "reader"))
+    batch_models(bot)
+    assert bot.reader.batcher.max_batch == 16 and bot.embedder.batcher.max_batch == 32
+    assert MicroBatcher(lambda items: items).max_batch == 16
+    # The first question of a batch waits for company at most 2 ms: a lone user notices nothing.
+    assert max(bot.reader.batcher.wait_s, bot.embedder.batcher.wait_s, MicroBatcher(lambda items: items).wait_s) <= 0.002
