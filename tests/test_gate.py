@@ -4,6 +4,7 @@ cap, sweeping unclaimed uploads, the login check of the cited-document view, and
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 from types import SimpleNamespace
@@ -181,3 +182,59 @@ def test_seed_names_are_the_seed_folders_files(tmp_path):
     (tmp_path / "sub").mkdir()
     assert app.seed_names(str(tmp_path)) == {"a.txt"}
     assert app.seed_names("") == set()
+
+
+# --- the gate's words, and the edges of the page's helpers -----------------------------------
+
+@pytest.mark.parametrize("gate, status, words", [
+    (app.UploadGate(None, uploads=False), 403, "Uploads are switched off on this server."),
+    (app.UploadGate(None, uploads=True, cap_bytes=1), 507, "Too many uploads are waiting to be indexed; try again in a few minutes."),
+])
+def test_the_gate_says_why_in_words(uploads_dir, gate, status, words):
+    (uploads_dir / "held").mkdir(parents=True)
+    (uploads_dir / "held" / "f.txt").write_bytes(b"xx")
+    sent: list = []
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(gate(scope(), None, send))
+    assert sent[0]["status"] == status and json.loads(sent[1]["body"]) == {"detail": words}
+
+
+def test_requests_without_a_path_or_with_a_look_alike_route_carry_no_file():
+    assert app._carries_a_file({"type": "http", "method": "POST", "headers": []}) is False
+    assert app._carries_a_file(scope(content_type=b"application/json", path="/api/uploadX")) is False
+
+
+def test_two_documents_with_the_demo_get_three_of_its_examples_and_names_sort_as_text():
+    assert app.examples_for([document("seed.txt"), document("mine.txt")], {"seed.txt"}) == app.EXAMPLES[:3] + ["What is mine.txt about?"]
+    assert app.examples_for([document("a.txt"), document("_x.txt")], set()) == ["What is _x.txt about?", "What is a.txt about?"]
+
+
+def test_forgetting_goes_on_past_files_outside_and_files_already_gone(uploads_dir, tmp_path):
+    (uploads_dir / "y").mkdir(parents=True)
+    mine = uploads_dir / "y" / "n.txt"
+    mine.write_text("n")
+    app.forget_uploads([str(tmp_path / "elsewhere.txt"), str(uploads_dir / "gone" / "g.txt"), str(mine)])
+    assert not mine.exists()
+
+
+def test_sweeping_uses_the_time_given_keeps_a_file_exactly_at_the_limit_and_removes_nested_empty_folders(uploads_dir):
+    nested = uploads_dir / "a" / "b"
+    nested.mkdir(parents=True)
+    f = nested / "f.txt"
+    f.write_text("f")
+    edge = uploads_dir / "edge.txt"
+    edge.write_text("e")
+    now = time.time() + 10_000  # the time given, not the clock's
+    os.utime(f, (now - 700, now - 700))
+    os.utime(edge, (now - 600, now - 600))
+    assert app.sweep_uploads(older_than=600, now=now) == [f]
+    assert edge.exists() and not (uploads_dir / "a").exists()
+
+
+def test_signed_in_reads_pages_without_some_attributes():
+    assert app._signed_in(SimpleNamespace(auth_dependency=None), request_with({}))  # no `auth` at all: no login
+    page = SimpleNamespace(auth=("a", "b"), tokens={"tok": "a"})  # no cookie id: the cookie's bare name
+    assert app._signed_in(page, request_with({"access-token-": "tok"}))

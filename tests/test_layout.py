@@ -146,10 +146,23 @@ def test_a_heading_after_the_offset_does_not_count():
     ("Questions:\nx", "Questions:", False),
     ("“Quoted”\nx", "“Quoted”", False),
     ("Two\nlines\nx", "Two\nlines", False),
+    ("a b.\nc d.\nIntro\nx", "Intro", True),  # on a later line
+    ("Before\nA Intro\nx", "Intro", False),  # one letter before it on its line
+    ("Top\nIntro and more\nx", "Intro", False),  # words after it on a later line
+    ("Top\nIntro:", "Intro", False),  # one character after it on the last line
+    ("Top\nAppendix X", "Appendix X", True),  # ends with a capital X
+    ("# What happened in Beijing on Monday and after the talks?\nx",
+     "# What happened in Beijing on Monday and after the talks?", True),  # "#" led: a heading, however long
 ])
 def test_what_reads_as_a_heading_line(text, target, heading):
     start = text.index(target)
     assert is_heading_line(text, start, start + len(target)) is heading
+
+
+def test_a_blank_line_is_no_heading_and_lines_count_a_leading_line_break():
+    assert is_heading_line("a\n  \nb", 2, 4) is False
+    doc = Document("n", "notes.md", "\nFirst line\nSecond")
+    assert place_of(doc, 0).line == 1 and place_of(doc, doc.text.index("Second")).line == 3
 
 
 def test_markup_is_left_out_of_what_is_shown():
