@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import tempfile
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from qa.eval.bench import SEED_QUESTIONS, SEEDS, percentile
 from qa.eval.squad import f1_score
+from qa.runtime import processor_name
 
 # What a reader of the article would accept as the answer to each seed question (any of them).
 GOLD = {
@@ -77,16 +77,6 @@ UNANSWERABLE = [
 ]
 
 
-def processor() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown processor"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--readers", default="fast,accurate,cascade")
@@ -103,7 +93,7 @@ def main() -> None:
     base = Settings(index_dir=str(tmp / "index"), seed_dir=str(SEEDS), threads=args.threads)
     first = Chatbot(base)
     first.open()
-    print(f"{processor()}, {os.cpu_count()} cores, {args.threads} torch threads; "
+    print(f"{processor_name()}, {os.cpu_count()} cores, {args.threads} torch threads; "
           f"{len(SEED_QUESTIONS)} seed questions + {len(UNANSWERABLE)} the article does not answer, {args.rounds} rounds\n")
     assert set(GOLD) == set(SEED_QUESTIONS), "every seed question needs its answers"
     print("| reader | p50 | p95 | mean | F1 on the seed questions (answered) | unanswerable abstained | read by both (cascade) |")
