@@ -31,7 +31,7 @@ class Settings:
             of a question-answering model.
         reader_path: Folder of a Hugging Face question-answering model (older name for a
             folder given as `reader`); empty = the one `reader` names.
-        reader_precision: "auto" (the fastest format the reader may use, measured on this processor once; `qa info` shows it), "fp32", "bf16" or "int8".
+        reader_precision: "auto" (the fastest format the reader may use, measured on this processor once; `qa info` shows it), "fp32", "bf16", "int8", "onnx" or "onnx-int8".
         reader_max_length: Tokens per reader window (question + passage + special tokens).
         reader_stride: Tokens shared by consecutive reader windows of a long passage.
         embedder_path: Folder of a sentence-transformers model; empty = the packaged all-MiniLM-L6-v2.

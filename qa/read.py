@@ -60,7 +60,7 @@ class ReaderSettings:
         n_best: Candidate spans kept per window.
         batch_size: Windows per forward pass.
         precision: "auto" (the fastest format this model may use, measured here once: `qa.runtime`),
-            "fp32", "bf16" or "int8".
+            "fp32", "bf16", "int8", "onnx" or "onnx-int8".
     """
 
     max_length: int = 384
@@ -90,6 +90,8 @@ class Precision(str, Enum):
     BF16 = "bf16"
     FP32 = "fp32"
     INT8 = "int8"  # the reader only: torch's dynamic quantisation of the linear layers
+    ONNX = "onnx"  # the reader only: ONNX Runtime, fp32 (`qa.onnx_runtime`)
+    ONNX_INT8 = "onnx-int8"  # the reader only: ONNX Runtime, per-channel dynamic int8
 
 
 PRECISIONS = tuple(p.value for p in Precision)
@@ -160,7 +162,7 @@ class Reader:
         self._model: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
-        self.dtype = ""  # "fp32", "bf16" or "int8" once loaded
+        self.dtype = ""  # the format (`qa.runtime.FORMATS`) once loaded
 
     def warm_up(self) -> None:
         """Load the tokenizer and the model (once)."""
@@ -204,7 +206,8 @@ class Reader:
             if precision == "auto":
                 self.dtype, model = choose_format(model, self.model_path, self.device, torch.get_num_threads())
             else:
-                self.dtype, model = precision, in_format(model, precision) if precision == "int8" else model
+                threads = torch.get_num_threads()
+                self.dtype, model = precision, in_format(model, precision, self.model_path, threads) if precision != "bf16" else model
             self._model = model
 
     @property

@@ -12,7 +12,9 @@ an AVX-512 BF16 Xeon without AMX was measured 1.75x slower than fp32. So with pr
    so another processor or library version measures again. `qa info` shows it.
 
 Formats: fp32; bf16 (torch autocast-free, the weights cast); int8 (torch's dynamic quantisation
-of every linear layer: int8 weights, activations quantised per batch).
+of every linear layer: int8 weights, activations quantised per batch); onnx and onnx-int8 (ONNX
+Runtime, fp32 with fused attention and its per-channel int8: `qa.onnx_runtime`, built from the
+loaded weights on first use).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any, Callable, Sequence
 
 log = logging.getLogger("qa")
 
-FORMATS = ("fp32", "bf16", "int8")
+FORMATS = ("fp32", "bf16", "int8", "onnx", "onnx-int8")
 DEFAULT_ALLOWED = ("fp32", "bf16")  # a model folder that was not checked
 RUNTIMES_FILE = "runtimes.json"
 TIMING_WINDOWS = (5, 256)  # windows x tokens timed per format: five passages, as a question reads
@@ -80,7 +82,7 @@ def library_versions() -> dict[str, str]:
     from importlib import metadata
 
     found = {}
-    for name in ("torch", "transformers"):
+    for name in ("torch", "transformers", "onnxruntime"):
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -107,14 +109,27 @@ def model_key(model_path: Path) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
+def onnx_dir(model_path: Path) -> Path:
+    """Where the ONNX files built from a model's weights are kept (`qa.onnx_runtime`)."""
+    return cache_file().parent / "onnx" / model_key(model_path)
+
+
 def cache_key(model_path: Path, device: str, threads: int) -> str:
     versions = ",".join(f"{k}={v}" for k, v in library_versions().items())
     return f"{processor_name()}|{versions}|{device}|threads={threads}|{model_key(model_path)}"
 
 
-def in_format(model: Any, fmt: str) -> Any:
-    """`model` (fp32) in `fmt`; int8 makes a quantised copy, bf16 casts in place."""
+def in_format(model: Any, fmt: str, model_path: Path | None = None, threads: int | None = None) -> Any:
+    """`model` (fp32) in `fmt`; int8 makes a quantised copy, bf16 casts in place, the ONNX formats
+    run the weights of `model_path` in ONNX Runtime with `threads` threads."""
     import torch
+
+    if fmt.startswith("onnx"):
+        if model_path is None:
+            raise ValueError(f"the {fmt} format needs the model's folder (its ONNX file is kept per weights)")
+        from qa.onnx_runtime import in_onnx
+
+        return in_onnx(model, onnx_dir(model_path), fmt, threads)
 
     if fmt == "bf16":
         return model.to(torch.bfloat16)
@@ -160,22 +175,24 @@ def choose_format(model: Any, model_path: Path, device: str, threads: int, allow
     cached = read_cache().get(key)
     if cached and cached.get("chosen") in allowed:
         fmt = cached["chosen"]
-        return fmt, in_format(model, fmt)
+        return fmt, in_format(model, fmt, model_path, threads)
     timer = timer or (lambda m, vocab: time_forward(m, vocab))
     vocab = int(getattr(model.config, "vocab_size", 30000))
     timings: dict[str, float] = {}
     failed: dict[str, str] = {}
     for fmt in allowed:
         try:
-            candidate = in_format(copy.deepcopy(model), fmt) if fmt != "fp32" else model
+            candidate = in_format(copy.deepcopy(model), fmt, model_path, threads) if fmt != "fp32" else model
             timings[fmt] = timer(candidate, vocab)
         except Exception as err:  # a format this build cannot run: not a candidate
             failed[fmt] = f"{type(err).__name__}: {err}"[:200]
-            log.warning("the %s format could not run here (%s); it is not used", fmt, failed[fmt])
+            # A runtime that is not installed is a plain fact; a runtime that fails is worth a warning.
+            level = logging.INFO if isinstance(err, ImportError) else logging.WARNING
+            log.log(level, "the %s format could not run here (%s); it is not used", fmt, failed[fmt])
     fmt = min(timings, key=lambda f: timings[f]) if timings else "fp32"
     write_cache(key, {"chosen": fmt, "seconds": {f: round(s, 4) for f, s in timings.items()}, "failed": failed,
                       "model": str(model_path), "processor": processor_name(), "measured": time.strftime("%Y-%m-%d %H:%M")})
-    return fmt, in_format(model, fmt)
+    return fmt, in_format(model, fmt, model_path, threads)
 
 
 def read_cache() -> dict[str, Any]:

@@ -139,3 +139,62 @@ def test_qa_info_names_both_readers_of_the_cascade(tmp_path):
     out = CliRunner().invoke(cli, ["--index", str(tmp_path / "i"), "--reader", "cascade", "info"]).output
     assert "reader: cascade: fast, then accurate when the fast reader's confidence is under" in out
     assert "reader: fast (" in out and "reader: accurate (" in out
+
+
+# --- ONNX Runtime formats ---------------------------------------------------
+
+PASSAGE = "The Plimsoll lighthouse on Garrow Point was painted green in 1932 by the harbour board."
+
+
+def _spans(reader):
+    return [(s.start, s.end, s.text, s.score) for s in reader.read("When was the lighthouse painted green?", [PASSAGE])]
+
+
+def test_the_reader_in_onnx_runtime_gives_the_spans_and_scores_of_torch_fp32(tiny_bert):
+    settings = dict(max_length=128, stride=32)
+    torch_spans = _spans(Reader(tiny_bert, ReaderSettings(**settings, precision="fp32")))
+    reader = Reader(tiny_bert, ReaderSettings(**settings, precision="onnx"))
+    onnx_spans = _spans(reader)
+    assert reader.dtype == "onnx" and type(reader.model).__name__ == "OnnxSpanModel"
+    assert [s[:3] for s in onnx_spans] == [s[:3] for s in torch_spans] and torch_spans
+    assert max(abs(a[3] - b[3]) for a, b in zip(onnx_spans, torch_spans)) < 1e-3
+    assert (runtime.onnx_dir(tiny_bert) / "onnx.onnx").exists()  # kept for next time
+
+
+def test_the_reader_in_onnx_int8_answers_with_spans_of_the_passage(tiny_bert):
+    reader = Reader(tiny_bert, ReaderSettings(max_length=128, stride=32, precision="onnx-int8"))
+    spans = _spans(reader)
+    assert reader.dtype == "onnx-int8" and spans
+    assert all(PASSAGE[start:end] == text for start, end, text, _ in spans)
+
+
+def test_a_damaged_onnx_file_is_built_again(tiny_bert, caplog):
+    settings = ReaderSettings(max_length=128, stride=32, precision="onnx")
+    expected = _spans(Reader(tiny_bert, settings))
+    kept = runtime.onnx_dir(tiny_bert) / "onnx.onnx"
+    kept.write_bytes(kept.read_bytes()[:1000])  # cut short, as by a full disk
+    assert _spans(Reader(tiny_bert, settings)) == expected
+    assert "building it again" in caplog.text and kept.stat().st_size > 1000
+
+
+def test_onnx_formats_without_onnx_runtime_are_skipped_not_fatal(tiny_bert, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_onnxruntime(name, *args, **kwargs):
+        if name == "onnxruntime" or name.startswith("onnxruntime."):
+            raise ModuleNotFoundError("No module named 'onnxruntime'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_onnxruntime)
+    fmt, model = runtime.choose_format(_fp32_model(tiny_bert), tiny_bert, "cpu", 1, ("fp32", "onnx", "onnx-int8"),
+                                       lambda m, vocab: 0.2)
+    assert fmt == "fp32" and _format_of(model) == "fp32"
+    entry = next(iter(runtime.read_cache().values()))
+    assert set(entry["failed"]) == {"onnx", "onnx-int8"} and "onnxruntime" in entry["failed"]["onnx"]
+    assert not (runtime.onnx_dir(tiny_bert)).exists()  # nothing exported for nothing
+
+
+def test_the_onnx_runtime_version_is_part_of_the_cached_choice():
+    assert "onnxruntime" in runtime.library_versions()
