@@ -1,5 +1,7 @@
 """Settings: defaults, environment, keywords; bad names and values refused."""
 
+import dataclasses
+
 import pytest
 
 from qa.config import Settings, SettingsError, load_settings
@@ -29,8 +31,23 @@ def test_bad_settings_name_the_problem(env, message):
 
 
 def test_unknown_keyword_refused():
-    with pytest.raises(SettingsError, match="unknown setting"):
-        Settings().replace(colour="blue")
+    with pytest.raises(SettingsError, match="unknown setting") as refused:
+        Settings().replace(size=2, colour="blue")
+    names = [f.name for f in dataclasses.fields(Settings)]
+    assert str(refused.value) == f"unknown setting(s): colour, size; known: {', '.join(names)}"
+
+
+def test_an_unknown_environment_setting_lists_the_known_ones_as_they_are_written():
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"QA_TOPK": "3"})
+    names = [f.name for f in dataclasses.fields(Settings)]
+    assert str(refused.value) == "unknown environment setting QA_TOPK; known: " + ", ".join(f"QA_{n.upper()}" for n in names)
+
+
+def test_a_login_without_a_password_is_refused_with_the_form_it_needs():
+    with pytest.raises(SettingsError) as refused:
+        Settings(auth="alice")
+    assert str(refused.value) == 'auth must look like "user:password"'
 
 
 @pytest.mark.parametrize("text, value", [
@@ -67,6 +84,7 @@ def test_keywords_win_over_the_environment_and_none_means_not_given():
     ({"chunk_overlap": -1}, "chunk_overlap must be at least 0 and under half of chunk_tokens, not -1"),
     ({"chunk_tokens": 100, "chunk_overlap": 50}, "under half of chunk_tokens, not 50"),
     ({"chunk_tokens": 100, "chunk_overlap": 49}, None),
+    ({"chunk_overlap": 0}, None),  # passages without shared sentences
     ({"alternatives_within": 1.0}, None),
     ({"alternatives_within": 0.0}, r"alternatives_within must be in \(0, 1\], not 0.0"),
     ({"alternatives_within": 1.01}, "not 1.01"),
@@ -76,7 +94,7 @@ def test_keywords_win_over_the_environment_and_none_means_not_given():
     ({"max_upload_mb": 0}, "max_upload_mb must be greater than 0"),
     ({"port": 0}, "port must be greater than 0"),
     ({"top_k": 1}, None),
-    ({"reader_precision": "fp16"}, "reader_precision must be auto, bf16, fp32 or int8, not 'fp16'"),
+    ({"reader_precision": "fp16"}, "reader_precision must be auto, bf16, fp32, int8, onnx or onnx-int8, not 'fp16'"),
     ({"reader_max_length": 0}, "reader_max_length must be greater than 0"),
     ({"reader_stride": 400}, "reader_stride must be at least 0"),
     ({"auth": "alice:pa:ss"}, None),  # the password may hold a colon
