@@ -20,7 +20,7 @@ def test_reader_windows_reach_the_reader_from_settings(tmp_path, hash_embedder):
     assert (fast.reader.settings.max_length, fast.reader.settings.stride) == (128, 32)
     with pytest.raises(SettingsError, match="reader_stride must be at least 0"):
         Settings(reader_max_length=128, reader_stride=100)
-    with pytest.raises(SettingsError, match="reader_precision must be auto, bf16, fp32 or int8, not 'fp8'"):
+    with pytest.raises(SettingsError, match="reader_precision must be auto, bf16, fp32, int8, onnx or onnx-int8, not 'fp8'"):
         Settings(reader_precision="fp8")
 
 
