@@ -234,6 +234,31 @@ def test_sweeping_uses_the_time_given_keeps_a_file_exactly_at_the_limit_and_remo
     assert edge.exists() and not (uploads_dir / "a").exists()
 
 
+def test_a_file_that_cannot_be_deleted_does_not_stop_the_sweep(uploads_dir, monkeypatch):
+    uploads_dir.mkdir(parents=True)
+    stuck, later = uploads_dir / "a-stuck.txt", uploads_dir / "b-later.txt"
+    for f in (stuck, later):
+        f.write_text("x")
+    now = time.time() + 10_000
+    real_unlink = type(stuck).unlink
+
+    def unlink(self, *args, **kwargs):
+        if self.name == stuck.name:
+            raise PermissionError(f"cannot remove {self}")  # held open on another system, or read-only
+        return real_unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(stuck), "unlink", unlink)
+    assert app.sweep_uploads(older_than=600, now=now) == [later]  # the files after it are still swept
+    assert stuck.exists() and not later.exists()
+
+
+def test_sweeping_everything_leaves_the_upload_folder_itself(uploads_dir):
+    (uploads_dir / "x").mkdir(parents=True)
+    (uploads_dir / "x" / "f.txt").write_text("f")
+    assert len(app.sweep_uploads(older_than=600, now=time.time() + 10_000)) == 1
+    assert uploads_dir.is_dir() and list(uploads_dir.iterdir()) == []  # the page's folder stays, emptied
+
+
 def test_signed_in_reads_pages_without_some_attributes():
     assert app._signed_in(SimpleNamespace(auth_dependency=None), request_with({}))  # no `auth` at all: no login
     page = SimpleNamespace(auth=("a", "b"), tokens={"tok": "a"})  # no cookie id: the cookie's bare name
