@@ -166,7 +166,7 @@ def info_cmd(ctx: click.Context, measure: bool) -> None:
     """This machine and the reader's number format: measured choices and their timings."""
     from qa.config import load_settings
     from qa.readers import resolve_reader
-    from qa.runtime import allowed_formats, cache_file, cpu_flags, library_versions, processor_name, read_cache
+    from qa.runtime import allowed_formats, cache_file, cpu_flags, here_key, library_versions, processor_name, read_cache
 
     settings = load_settings(**_options(ctx))
     flags = cpu_flags()
@@ -189,7 +189,8 @@ def info_cmd(ctx: click.Context, measure: bool) -> None:
         bot.reader.warm_up()
         stages = [bot.reader.first.reader, bot.reader.second.reader] if cascade else [bot.reader]  # type: ignore[attr-defined]
         click.echo("loaded in: " + ", ".join(str(getattr(r, "dtype", "?")) for r in stages))
-    here = [v for k, v in read_cache().items() if k.startswith(processor_name() + "|")]
+    # Only what was measured with this processor and these libraries: an older choice is not used.
+    here = [v for k, v in read_cache().items() if k.startswith(here_key())]
     wanted = {Path(f).resolve() for f in folders}
     mine = [v for v in here if Path(str(v.get("model", ""))).resolve() in wanted] or here
     if not mine:

@@ -114,9 +114,14 @@ def onnx_dir(model_path: Path) -> Path:
     return cache_file().parent / "onnx" / model_key(model_path)
 
 
-def cache_key(model_path: Path, device: str, threads: int) -> str:
+def here_key() -> str:
+    """The part of a cache key that names this processor and these library versions."""
     versions = ",".join(f"{k}={v}" for k, v in library_versions().items())
-    return f"{processor_name()}|{versions}|{device}|threads={threads}|{model_key(model_path)}"
+    return f"{processor_name()}|{versions}|"
+
+
+def cache_key(model_path: Path, device: str, threads: int) -> str:
+    return f"{here_key()}{device}|threads={threads}|{model_key(model_path)}"
 
 
 def in_format(model: Any, fmt: str, model_path: Path | None = None, threads: int | None = None) -> Any:
