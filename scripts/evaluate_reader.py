@@ -62,7 +62,7 @@ def main() -> None:
                     help="keeps each file's reader outputs, so a stopped run resumes (keyed by the weights' hash)")
     ap.add_argument("--threshold", default="best-f1",
                     help='abstention threshold to ship: "model" (0), "best-f1" (fit halves), "plateau" (the lowest '
-                         'within 0.25 mean F1 of best-f1 on the fit halves) or a number')
+                         'within 0.25 mean F1 of best-f1 on the fit halves), "cautious" (the highest within it) or a number')
     ap.add_argument("--tydi", action="store_true", help="also measure TyDi QA English dev (not fitted on)")
     ap.add_argument("--features", default=",".join(FEATURES),
                     help="comma-separated confidence features (of qa.calibration.FEATURES); 'score' = score only")
@@ -90,7 +90,8 @@ def main() -> None:
     fitted = fit_calibration(fit_on, "the first half (by article) of SQuAD v1.1 DEV and of the second half of SQuAD v2.0 DEV", features)
     fit_by_file = [[r for r in runs[name][1] if r.qid in fit_ids] for name in FILES]
     shipped = {"best-f1": fitted.threshold, "model": 0.0,
-               "plateau": plateau_threshold(fit_by_file, fitted.threshold)}.get(args.threshold)
+               "plateau": plateau_threshold(fit_by_file, fitted.threshold, direction=-1),
+               "cautious": plateau_threshold(fit_by_file, fitted.threshold, direction=+1)}.get(args.threshold)
     calibration = replace(fitted, threshold=float(args.threshold) if shipped is None else shipped)
     calibration.save(args.reader / "calibration.json")
 
@@ -170,14 +171,19 @@ def mean_f1_at(results_by_file: list[list[QuestionResult]], threshold: float) ->
     return sum(per_file) / len(per_file)
 
 
-def plateau_threshold(results_by_file: list[list[QuestionResult]], best: float, step: float = 0.05) -> float:
-    """The lowest threshold (most questions answered) whose mean F1 over the files is within
-    PLATEAU points of the best-F1 threshold's: where the F1 curve is flat, answering costs nothing
-    measurable, and a reader that answers is what a user of a chat over documents expects."""
+def plateau_threshold(results_by_file: list[list[QuestionResult]], best: float, step: float = 0.05,
+                      direction: int = -1) -> float:
+    """The threshold furthest from the best-F1 one, in `direction`, whose mean F1 over the files is
+    within PLATEAU points of the best's: where the F1 curve is flat, moving costs nothing measurable.
+
+    direction -1 ("plateau"): the lowest such threshold, most questions answered;
+    direction +1 ("cautious"): the highest, most questions the text cannot answer abstained on, the
+    behaviour a user of a chat over documents is failed by most when it is missing (a guess shown
+    as a fact)."""
     top = mean_f1_at(results_by_file, best)
     chosen, t = best, best
-    while t > best - 10:  # down the curve until it clearly leaves the plateau (small wiggles pass)
-        t -= step
+    while abs(t - best) < 10:  # along the curve until it clearly leaves the plateau (small wiggles pass)
+        t += direction * step
         f1 = mean_f1_at(results_by_file, t)
         if f1 < top - 2 * PLATEAU:
             break

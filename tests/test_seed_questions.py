@@ -15,11 +15,11 @@ WHO_SAID = [
 NOT_IN_THE_ARTICLE = [
     "How many nuclear weapons does North Korea have?",
     "What is the population of Shanghai?",
-    # Known misses of the default reader (the cascade; the readers' model cards list them): it
-    # answers "Monday" and Lee's words. Strict: the day the readers get them right, these fail as
-    # unexpectedly passing, and move up.
+    "What did Donald Trump say about Lee?",  # abstained on since accurate reader v3
+    # A known miss of the default reader (the cascade; the readers' model cards list it): it
+    # answers "Monday". Strict: the day the readers get it right, this fails as unexpectedly
+    # passing, and moves up.
     pytest.param("When will Lee and Xi meet again?", marks=pytest.mark.xfail(strict=True, reason="both readers answer 'Monday'")),
-    pytest.param("What did Donald Trump say about Lee?", marks=pytest.mark.xfail(strict=True, reason="the cascade answers with Lee's words")),
 ]
 
 
@@ -30,7 +30,7 @@ def test_who_said_what(default_seed_bot, question, who):
 
 
 # The fast reader answers it ("the need for patience", unsure at 17%), so the cascade asks the
-# accurate reader, whose v1 and v2 adapters (and the v3 run) answer with Lee's words to Xi.
+# accurate reader, whose v1, v2 and v3 adapters answer with Lee's words to Xi.
 @pytest.mark.xfail(strict=True, reason="the accurate reader answers with Lee's words to Xi")
 def test_what_did_xi_say_is_answered_from_xi(default_seed_bot):
     a = default_seed_bot.ask("What did Xi say?")
