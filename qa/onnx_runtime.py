@@ -125,6 +125,9 @@ class OnnxSpanModel:
         options.intra_op_num_threads = threads or 0  # 0: ONNX Runtime's own default
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # errors only
+        # Its threads sleep between runs instead of spinning: the embedder and the other reader run
+        # in torch in the same process, and spinning threads would take their cores.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.inputs = [i.name for i in self.session.get_inputs()]
         self.config = config
