@@ -211,9 +211,16 @@ def default_seed_bot(tmp_path_factory, real_embedder):
 
 
 @pytest.fixture(scope="session")
-def milvus_server(tmp_path_factory):
+def milvus_server(milvus_server_process):
+    """The address of the session's real Milvus server (`milvus_server_process`)."""
+    return f"http://127.0.0.1:{milvus_server_process.listen_port}"
+
+
+@pytest.fixture(scope="session")
+def milvus_server_process(tmp_path_factory):
     """A real Milvus server (2.3, the `milvus` package's standalone build) on 127.0.0.1 at a free
-    port, started once for the whole session (~10-25 s) and stopped at its end; its address."""
+    port, started once for the whole session (~10-25 s) and stopped at its end: the running
+    `milvus.MilvusServer` (its `server_proc` is the process)."""
     import milvus
     from milvus import MilvusServer, MilvusServerConfig
 
@@ -231,12 +238,19 @@ def milvus_server(tmp_path_factory):
     (base / "milvus.yaml.template").write_text(template, encoding="utf-8")
     config = MilvusServerConfig(template=str(base / "milvus.yaml.template"))
     config.glog_conf_file = str(Path(milvus.__file__).parent / "data" / "glog.conf")  # set only for its own template
+    # Every other port too: the package probes fixed defaults (the root coordinator's 53100, 19529,
+    # 9091, ...) by binding and releasing them, so two test runs starting servers at once could both
+    # find one free and then collide ("listen tcp :53100: bind: address already in use", seen with
+    # two `make test` at once). Probing from ports the kernel picks makes that all but impossible.
+    for key in [k for k in config.configurable_items if k.endswith("_port")]:
+        config.set(key, free_port())
     server = MilvusServer(config)
     server.set_base_dir(str(base / "data"))
     server.listen_port = free_port()
+    server.webservice_port = free_port()  # health and metrics
     server.start()
     try:
-        yield f"http://127.0.0.1:{server.listen_port}"
+        yield server
     finally:
         server.stop()
 
