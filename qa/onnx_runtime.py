@@ -23,7 +23,6 @@ import logging
 import os
 import tempfile
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -33,7 +32,13 @@ ONNX_FORMATS = ("onnx", "onnx-int8")
 OPSET = 17
 # ONNX Runtime's optimizer knows these encoders' attention (its "bert" fusions cover them).
 FUSABLE = {"bert", "roberta", "distilbert", "xlm-roberta", "electra"}
-OUTPUTS = ("start_logits", "end_logits")
+OUTPUTS = ("start_logits", "end_logits")  # a span model's (the reader's)
+ENCODER_OUTPUTS = ("last_hidden_state",)  # a bare encoder's (the embedder's transformer)
+
+
+def model_outputs(model: Any) -> tuple[str, ...]:
+    """What `model` answers: a span model its logits, a bare encoder its token vectors."""
+    return OUTPUTS if hasattr(model, "qa_outputs") else ENCODER_OUTPUTS
 
 
 def onnx_file(model: Any, folder: Path, fmt: str) -> Path:
@@ -45,7 +50,8 @@ def onnx_file(model: Any, folder: Path, fmt: str) -> Path:
         return target
     import onnxruntime  # noqa: F401  (missing: this format is not a candidate; say so before exporting)
 
-    log.info("Preparing the reader for ONNX Runtime (%s; once for these weights)…", fmt)
+    what = "reader" if model_outputs(model) == OUTPUTS else "embedder"
+    log.info("Preparing the %s for ONNX Runtime (%s; once for these weights)…", what, fmt)
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         work = Path(tmp)
@@ -75,10 +81,12 @@ def _export(model: Any, work: Path) -> Path:
     example = {name: (ids if name == "input_ids" else torch.ones_like(ids) if name == "attention_mask" else torch.zeros_like(ids))
                for name in names}
     plain = work / "plain.onnx"
+    outputs = list(model_outputs(eager))
+    axes = {k: {0: "batch", 1: "tokens"} for k in names + outputs}
     with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("ignore")
-        torch.onnx.export(eager, (), str(plain), kwargs=example, input_names=names, output_names=list(OUTPUTS),
-                          dynamic_axes={k: {0: "batch", 1: "tokens"} for k in names + list(OUTPUTS)},
+        torch.onnx.export(_named_outputs(eager, outputs), (), str(plain), kwargs=example, input_names=names,
+                          output_names=outputs, dynamic_axes=axes,
                           opset_version=OPSET, dynamo=False)
     if model_type not in FUSABLE:
         return plain
@@ -96,7 +104,7 @@ def _export(model: Any, work: Path) -> Path:
 def _quiet_root_logger() -> Iterator[None]:
     root = logging.getLogger()
     level = root.level
-    root.setLevel(max(level, logging.WARNING))
+    root.setLevel(max(level, logging.ERROR))
     try:
         yield
     finally:
@@ -109,16 +117,38 @@ def _uses_token_types(model: Any) -> bool:
     return "token_type_ids" in inspect.signature(model.forward).parameters and getattr(model.config, "type_vocab_size", 0) > 0
 
 
-@dataclass
-class SpanOutput:
-    start_logits: Any
-    end_logits: Any
+def _named_outputs(model: Any, outputs: list[str]) -> Any:
+    """`model` answering a tuple of `outputs` (what the export traces), not a model-output object."""
+    import torch
+
+    class Named(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        # Named arguments, not **kwargs: the exporter's tracer passes only those it can name.
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any = None) -> tuple[Any, ...]:
+            batch = {"input_ids": input_ids, "attention_mask": attention_mask}
+            if token_type_ids is not None:
+                batch["token_type_ids"] = token_type_ids
+            out = self.model(**batch)
+            return tuple(getattr(out, name) for name in outputs)
+
+    return Named()
 
 
-class OnnxSpanModel:
-    """A span model run by ONNX Runtime that is called like the torch one: `model(**batch)`."""
+class OnnxOutput:
+    """A forward pass's outputs by name, as attributes (`out.start_logits`), like a torch model's."""
 
-    def __init__(self, path: Path, config: Any, threads: int | None = None) -> None:
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+class OnnxModel:
+    """A transformer run by ONNX Runtime that is called like the torch one: `model(**batch)`, its
+    outputs torch tensors by name (a span model's logits, an encoder's token vectors)."""
+
+    def __init__(self, path: Path, config: Any, threads: int | None = None, outputs: tuple[str, ...] = OUTPUTS) -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -132,8 +162,9 @@ class OnnxSpanModel:
         self.inputs = [i.name for i in self.session.get_inputs()]
         self.config = config
         self.path = Path(path)
+        self.outputs = outputs
 
-    def __call__(self, **batch: Any) -> SpanOutput:
+    def __call__(self, **batch: Any) -> OnnxOutput:
         import numpy as np
         import torch
 
@@ -142,25 +173,36 @@ class OnnxSpanModel:
         for name in self.inputs:  # a model without token types takes none
             value = batch.get(name)
             feed[name] = (value.cpu().numpy() if value is not None else np.zeros(tuple(first.shape), dtype=np.int64)).astype(np.int64)
-        start, end = self.session.run(list(OUTPUTS), feed)
-        return SpanOutput(torch.from_numpy(start), torch.from_numpy(end))
+        values = self.session.run(list(self.outputs), feed)
+        return OnnxOutput({name: torch.from_numpy(v) for name, v in zip(self.outputs, values)})
 
-    def to(self, *args: Any, **kwargs: Any) -> "OnnxSpanModel":
+    def to(self, *args: Any, **kwargs: Any) -> "OnnxModel":
         return self
 
-    def eval(self) -> "OnnxSpanModel":
+    def eval(self) -> "OnnxModel":
         return self
 
 
-def in_onnx(model: Any, folder: Path, fmt: str, threads: int | None = None) -> OnnxSpanModel:
-    """`model` (fp32 torch) running in ONNX Runtime in `fmt` ("onnx" or "onnx-int8"), its file kept in `folder`.
+class OnnxSpanModel(OnnxModel):
+    """The reader's span model in ONNX Runtime (`start_logits`, `end_logits`)."""
+
+
+class OnnxEncoder(OnnxModel):
+    """The embedder's transformer in ONNX Runtime (`last_hidden_state`)."""
+
+
+def in_onnx(model: Any, folder: Path, fmt: str, threads: int | None = None) -> OnnxModel:
+    """`model` (fp32 torch: a span model or a bare encoder) running in ONNX Runtime in `fmt` ("onnx"
+    or "onnx-int8"), its file kept in `folder`.
 
     A kept file that ONNX Runtime cannot open (cut short, damaged) is built again, once.
     """
+    outputs = model_outputs(model)
+    kind = OnnxSpanModel if outputs == OUTPUTS else OnnxEncoder
     path = onnx_file(model, folder, fmt)
     try:
-        return OnnxSpanModel(path, model.config, threads)
+        return kind(path, model.config, threads, outputs)
     except Exception as err:  # onnxruntime raises its own Fail/InvalidProtobuf types
         log.warning("the kept ONNX file %s could not be opened (%s); building it again", path, str(err)[:200])
         path.unlink(missing_ok=True)
-        return OnnxSpanModel(onnx_file(model, folder, fmt), model.config, threads)
+        return kind(onnx_file(model, folder, fmt), model.config, threads, outputs)

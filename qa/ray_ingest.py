@@ -96,7 +96,7 @@ def index_with_ray(
     if not files:
         return report
     s = bot.settings
-    factory = embedder_factory or functools.partial(_default_embedder, s.embedder_path or None)
+    factory = embedder_factory or functools.partial(_default_embedder, s.embedder_path or None, s.embedder_precision)
     started = connect_ray(address, workers)
     try:
         with bot.indexer.updating() as store:  # questions switch to the new passages once all are written
@@ -122,10 +122,10 @@ def index_with_ray(
     return report
 
 
-def _default_embedder(path: str | None) -> Any:
+def _default_embedder(path: str | None, precision: str = "auto") -> Any:
     from qa.embed import Embedder
 
-    return Embedder(path)
+    return Embedder(path, precision=precision)
 
 
 def _pipeline(files: list[str], options: dict[str, Any], workers: int, batch_size: int) -> Iterable[dict[str, Any]]:

@@ -178,7 +178,8 @@ def choose_format(model: Any, model_path: Path, device: str, threads: int, allow
         return fmt, in_format(model, fmt)
     key = cache_key(model_path, device, threads)
     cached = read_cache().get(key)
-    if cached and cached.get("chosen") in allowed:
+    # Reused only for the same candidates: a format allowed since (a new accuracy check) is timed too.
+    if cached and cached.get("chosen") in allowed and cached.get("candidates") == list(allowed):
         fmt = cached["chosen"]
         return fmt, in_format(model, fmt, model_path, threads)
     timer = timer or (lambda m, vocab: time_forward(m, vocab))
@@ -195,7 +196,7 @@ def choose_format(model: Any, model_path: Path, device: str, threads: int, allow
             level = logging.INFO if isinstance(err, ImportError) else logging.WARNING
             log.log(level, "the %s format could not run here (%s); it is not used", fmt, failed[fmt])
     fmt = min(timings, key=lambda f: timings[f]) if timings else "fp32"
-    write_cache(key, {"chosen": fmt, "seconds": {f: round(s, 4) for f, s in timings.items()}, "failed": failed,
+    write_cache(key, {"chosen": fmt, "candidates": list(allowed), "seconds": {f: round(s, 4) for f, s in timings.items()}, "failed": failed,
                       "model": str(model_path), "processor": processor_name(), "measured": time.strftime("%Y-%m-%d %H:%M")})
     return fmt, in_format(model, fmt, model_path, threads)
 

@@ -95,6 +95,21 @@ def test_a_cached_choice_the_model_no_longer_allows_is_measured_again(tiny_bert)
     assert fmt == "fp32" and calls
 
 
+def test_a_format_allowed_since_the_choice_was_cached_is_timed_too(tiny_bert):
+    timed = []
+
+    def timer(model, vocab):
+        timed.append(_format_of(model))
+        return {"fp32": 0.5, "int8": 0.1}.get(_format_of(model), 1.0)
+
+    first, _ = runtime.choose_format(_fp32_model(tiny_bert), tiny_bert, "cpu", 1, ("fp32",), timer)
+    assert first == "fp32" and timed == ["fp32"]
+    again, _ = runtime.choose_format(_fp32_model(tiny_bert), tiny_bert, "cpu", 1, ("fp32",), timer)
+    assert again == "fp32" and timed == ["fp32"]  # same candidates: the cached choice
+    widened, _ = runtime.choose_format(_fp32_model(tiny_bert), tiny_bert, "cpu", 1, ("fp32", "int8"), timer)
+    assert widened == "int8" and sorted(timed[1:]) == ["fp32", "int8"]
+
+
 def test_allowed_formats_come_from_the_models_accuracy_check(tmp_path):
     assert runtime.allowed_formats(tmp_path) == ("fp32", "bf16")  # not checked: int8 is not used
     (tmp_path / "runtimes.json").write_text(json.dumps({"allowed": ["int8", "fp32"]}))

@@ -124,10 +124,3 @@ def test_page_is_up_before_the_models_and_a_question_waits_for_them(tmp_path, ti
     finally:
         gate.set()
         demo.close()
-
-
-def test_embedder_refuses_an_unknown_precision():
-    import pytest
-
-    with pytest.raises(ValueError, match="precision must be auto, bf16 or fp32"):
-        Embedder(precision="int4")
