@@ -68,6 +68,16 @@ class Reading:
     candidates: tuple[Candidate, ...]
 
 
+def reading_of(question: str, hits: Sequence[Hit], spans: Sequence[Span], calibration: Calibration,
+               documents: Mapping[str, Document] | None = None) -> Reading:
+    """The question's candidates: spans merged (`merge_candidates`), less another person's quotation
+    when it asks what someone said (`qa.attribution`; judged in `documents` where given, else in the passages)."""
+    from qa.attribution import without_other_speakers
+
+    merged = without_other_speakers(question, merge_candidates(hits, spans, calibration), documents or {})
+    return Reading(question, tuple(hits), tuple(merged))
+
+
 def assemble_answer(
     question: str,
     hits: Sequence[Hit],
@@ -87,7 +97,7 @@ def assemble_answer(
         calibration: Maps reader scores to probabilities; holds the shipped threshold.
         threshold, alternatives_within, max_alternatives, exclude: as for `decide_answer`.
     """
-    reading = Reading(question, tuple(hits), tuple(merge_candidates(hits, spans, calibration)))
+    reading = reading_of(question, hits, spans, calibration)
     cut = calibration.threshold if threshold is None else threshold
     return decide_answer(reading, cut, alternatives_within, max_alternatives, exclude)
 

@@ -155,13 +155,13 @@ class Chatbot:
 
     def candidates(self, question: str, store: PassageStore | None = None, only: Collection[str] | None = None) -> Reading:
         """Retrieve (from documents `only`, ids; None: all), read and merge; nothing decided yet (`qa eval --mode e2e`)."""
-        from qa.answer import Reading, merge_candidates
+        from qa.answer import reading_of
         from qa.retrieve import Retriever
 
         s = self.settings
         hits = Retriever(store or self.store, self.embedder, s.candidates, s.rrf_k).retrieve(question, s.top_k, only)
         spans = self.reader.read(question, [h.chunk.text for h in hits]) if hits else []
-        return Reading(question, tuple(hits), tuple(merge_candidates(hits, spans, self.calibration)))
+        return reading_of(question, hits, spans, self.calibration, (store or self.store).documents)
 
     def decide(self, reading: Reading, exclude: Sequence[tuple[str, int, int]] = ()) -> Answer:
         """The best candidate with close alternatives, or an abstention; `exclude`: (document id, start, end) not to give again."""

@@ -30,12 +30,19 @@ def test_who_said_what(default_seed_bot, question, who):
 
 
 # The fast reader answers it ("the need for patience", unsure at 17%), so the cascade asks the
-# accurate reader, whose v1, v2 and v3 adapters answer with Lee's words to Xi.
-@pytest.mark.xfail(strict=True, reason="the accurate reader answers with Lee's words to Xi")
+# accurate reader, whose v1, v2 and v3 adapters answer with Lee's words to Xi; those are Lee's
+# quotation and are not given (qa.attribution), and Xi's reported words score under its threshold.
+@pytest.mark.xfail(strict=True, reason="the accurate reader's best spans about Xi are in Lee's quotation")
 def test_what_did_xi_say_is_answered_from_xi(default_seed_bot):
     a = default_seed_bot.ask("What did Xi say?")
     assert not a.abstained and "patience" in a.quote
     assert "Xi" in a.quote
+
+
+@pytest.mark.parametrize("question", ["What did Xi say?", "What did President Xi Jinping say?"])
+def test_xi_is_never_answered_with_lees_quotation(default_seed_bot, question):
+    a = default_seed_bot.ask(question)
+    assert "beneficial for China" not in a.text and "Roles of neighbors" not in a.text, a.text
 
 
 def test_what_did_kim_yo_jong_say(default_seed_bot):

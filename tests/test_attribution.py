@@ -1,0 +1,92 @@
+"""Who said what: "What did <Name> say?" is not answered with another person's quotation."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.attribution import asked_speaker, quote_speaker, said_by_someone_else
+from qa.chatbot import Chatbot
+from qa.config import Settings
+from tests.conftest import SEED, HashEmbedder
+
+ARTICLE = SEED.read_text(encoding="utf-8")
+
+
+def _at(text: str, words: str) -> tuple[int, int]:
+    i = text.index(words)
+    return i, i + len(words)
+
+
+@pytest.mark.parametrize("question, who", [
+    ("What did Xi say?", "Xi"),
+    ("what did President Xi Jinping tell Lee?", "President Xi Jinping"),
+    ("What did Kim Yo Jong say about the alliance?", "Kim Yo Jong"),
+    ("What has Lee stressed?", "Lee"),
+    ("What did he say?", None),  # a pronoun: nobody to compare with
+    ("What did the president say?", None),  # a title alone names nobody
+    ("Who is Lee?", None),
+    ("What did Lee do in Shanghai?", None),  # not about words
+])
+def test_the_person_a_question_asks_about(question, who):
+    assert asked_speaker(question) == who
+
+
+@pytest.mark.parametrize("words, speaker", [
+    ("all communication channels", "Lee"),  # `,” Lee explained` after it
+    ("it would be beneficial for China", "Lee"),  # a second quotation: the sentence before names Lee
+    ("“I expressed to President Xi", "Lee"),  # a span that starts with the opening mark
+    ("Roles of neighbors", "Lee"),  # `,” Lee said.`
+    ("blind trust", "Kim Yo Jong"),  # `Kim Yo Jong, said the Lee government’s “blind trust”`
+    ("recognized South Korea’s efforts", None),  # reported speech, not quoted
+    ("Lee Jae Myung revealed", None),
+])
+def test_the_speaker_of_a_quotation_in_the_seed_article(words, speaker):
+    assert quote_speaker(ARTICLE, *_at(ARTICLE, words)) == speaker
+
+
+def test_speakers_written_before_or_after_with_straight_quotes_and_no_speaker():
+    text = ('Mayor Ada Quill said: "The bridge opens in May." Then "We are proud," said Bo Brandt.\n'
+            '"Nobody knows who wrote this."\n'
+            'The so-called "green bridge" is old.')
+    assert quote_speaker(text, *_at(text, "The bridge opens")) == "Mayor Ada Quill"
+    assert quote_speaker(text, *_at(text, "We are proud")) == "Bo Brandt"
+    assert quote_speaker(text, *_at(text, "Nobody knows")) is None  # own paragraph, nobody named
+    assert quote_speaker(text, *_at(text, "green bridge")) is None
+    assert quote_speaker(text, *_at(text, "is old")) is None  # not inside quotation marks
+
+
+@pytest.mark.parametrize("question, words, elsewhere", [
+    ("What did Xi say?", "it would be beneficial for China", True),
+    ("What did President Xi say?", "Roles of neighbors", True),
+    ("What did Lee say?", "it would be beneficial for China", False),
+    ("What did Lee Jae Myung say?", "Roles of neighbors", False),  # one shared name word is the same person
+    ("What did Xi say?", "recognized South Korea’s efforts", False),  # not a quotation: left to the reader
+    ("What happened to the channels?", "all communication channels", False),  # not a who-said-what question
+    ("What did Kim Yo Jong say?", "blind trust", False),
+    ("What did Xi say?", "blind trust", True),
+])
+def test_a_quotation_is_someone_elses_only_when_its_speaker_is_named_and_differs(question, words, elsewhere):
+    assert said_by_someone_else(question, ARTICLE, *_at(ARTICLE, words)) is elsewhere
+
+
+def test_the_chatbot_does_not_answer_with_another_persons_quote(tmp_path, scripted_reader):
+    """The reader likes Lee's words best; asked about Xi, the chatbot answers with Xi's (reported) words."""
+    reader = scripted_reader({"it would be beneficial for China": 3.0, "the importance of maintaining patience": 1.0})
+    bot = Chatbot(Settings(index_dir=str(tmp_path / "index"), seed_dir=str(SEED.parent)), embedder=HashEmbedder(),
+                  reader=reader)
+    bot.open()
+    xi = bot.ask("What did Xi say?")
+    assert not xi.abstained and xi.text == "the importance of maintaining patience"
+    lee = bot.ask("What did Lee say?")
+    assert lee.text == "it would be beneficial for China"  # Lee's own words stay his answer
+    other = bot.ask("What would be beneficial?")
+    assert other.text == "it would be beneficial for China"  # other questions are not checked
+
+
+def test_only_other_peoples_quotes_left_means_the_documents_dont_say(tmp_path, scripted_reader):
+    reader = scripted_reader({"Roles of neighbors are necessary": 3.0})
+    bot = Chatbot(Settings(index_dir=str(tmp_path / "index"), seed_dir=str(SEED.parent)), embedder=HashEmbedder(),
+                  reader=reader)
+    bot.open()
+    a = bot.ask("What did Kim Yo Jong say?")
+    assert a.abstained and a.message == "The documents don't say."
