@@ -31,6 +31,7 @@ TARGET = 90.0
 # Module -> the mutant names (mutmut's, globs) of its functions that decide what a user sees.
 MODULES: dict[str, list[str]] = {
     "answer": ["qa.answer.*"],
+    "attribution": ["qa.attribution.*"],
     "calibration": ["qa.calibration.*"],
     "render": ["qa.render.*"],
     "retrieve": ["qa.retrieve.*"],
