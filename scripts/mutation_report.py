@@ -89,6 +89,10 @@ def report() -> bool:
         tested = [n for n in names if codes[n] is not None]
         killed = [n for n in tested if codes[n] in CAUGHT]
         eq = [n for n in tested if n in equal and n not in killed]
+        if not names:
+            print(f"{module:<14}{'-':>8}{0:>7}   (no mutants generated yet: is it in [tool.mutmut] only_mutate?)")
+            ok = False
+            continue
         if len(tested) < len(names):
             print(f"{module:<14}{'-':>8}{len(names):>7}   ({len(names) - len(tested)} not run yet)")
             ok = False
