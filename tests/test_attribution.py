@@ -90,3 +90,37 @@ def test_only_other_peoples_quotes_left_means_the_documents_dont_say(tmp_path, s
     bot.open()
     a = bot.ask("What did Kim Yo Jong say?")
     assert a.abstained and a.message == "The documents don't say."
+
+
+PRESS = ("“We will wait,” said Ada Quill at the opening of the new bridge on Monday morning. Later, in "
+         "the afternoon, with the press, the questions turned to other things. “The river is calm today.” "
+         "“We are proud,” said Bo Brandt. “So are we,” Cy Dunmore added. Then, long after that and well "
+         "away from the microphones, the talk went on. “Nobody will forget it.”\n"
+         "“The second paragraph has its own words.”")
+
+
+@pytest.mark.parametrize("words, speaker", [
+    ("The river is calm", "Ada Quill"),  # no speaker beside it: the paragraph's quotation before it
+    ("Nobody will forget", "Cy Dunmore"),  # the nearest quotation before it, not the first
+    ("“We are proud,”", "Bo Brandt"),  # a span that holds both marks: the speaker after its own closing mark
+    ("“So are we,”", "Cy Dunmore"),
+    ("The second paragraph", None),  # a new paragraph starts with nobody's words
+])
+def test_a_quotation_without_its_own_speaker_continues_the_one_before_it_in_its_paragraph(words, speaker):
+    assert quote_speaker(PRESS, *_at(PRESS, words)) == speaker
+
+
+def test_in_passages_without_their_documents_the_passage_is_judged():
+    """The evaluation assembles answers from passages alone (no documents at hand)."""
+    from qa.answer import assemble_answer
+    from qa.calibration import Calibration
+    from qa.types import Chunk, Hit, Span
+
+    passage = ARTICLE[ARTICLE.index("“Despite"):ARTICLE.index("Lee noted")]
+    chunk = Chunk("c0", "d0", "article.txt", passage, 0, len(passage))
+    words = "it would be beneficial for China"
+    s, e = _at(passage, words)
+    calibration = Calibration(1.0, 0.0, 0.0, "test")
+    spans = [Span(0, s, e, words, 3.0)]
+    assert assemble_answer("What did Xi say?", [Hit(chunk, 1.0)], spans, calibration).abstained
+    assert assemble_answer("What did Lee say?", [Hit(chunk, 1.0)], spans, calibration).text == words
