@@ -81,8 +81,10 @@ def quote_speaker(text: str, start: int, end: int) -> str | None:
 def said_by_someone_else(question: str, text: str, start: int, end: int) -> bool:
     """Whether text[start:end] is a quotation whose named speaker is not the person the question asks about."""
     asked = asked_speaker(question)
-    if asked is None:
-        return False
+    return asked is not None and _quoted_from_other(asked, text, start, end)
+
+
+def _quoted_from_other(asked: str, text: str, start: int, end: int) -> bool:
     speaker = quote_speaker(text, start, end)
     return speaker is not None and not (_name_words(speaker) & _name_words(asked))
 
@@ -140,7 +142,7 @@ def _speaker_of(text: str, opened: int, closed: int) -> str | None:
     if before:
         return _named(before.group("a"))
     # A quotation that follows another in the same paragraph continues its speaker's words.
-    earlier = [(i, kind) for i, kind in _marks(text, line_start, opened)]
+    earlier = _marks(text, line_start, opened)
     for (i, kind), (j, kind2) in zip(reversed(earlier[:-1]), reversed(earlier[1:])):
         if kind == "open" and kind2 == "close":
             return _speaker_of(text, i, j + 1)
@@ -159,12 +161,13 @@ def without_other_speakers(question: str, candidates: Sequence[C], documents: Ma
     Each is judged in its document (a quotation begun in the passage before is seen whole), or in
     its passage when the document is not at hand.
     """
-    if asked_speaker(question) is None:
+    asked = asked_speaker(question)
+    if asked is None:
         return list(candidates)
     kept = []
     for c in candidates:
         doc = documents.get(c.chunk.doc_id)
         text, start, end = (doc.text, c.start, c.end) if doc is not None else (c.chunk.text, c.span.start, c.span.end)
-        if not said_by_someone_else(question, text, start, end):
+        if not _quoted_from_other(asked, text, start, end):
             kept.append(c)
     return kept

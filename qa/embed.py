@@ -130,12 +130,13 @@ class Embedder:
 
         threads = self.threads or torch.get_num_threads()
         allowed = allowed_formats(self.model_path or PACKAGED_RUNTIMES)
-        if not mean_pooled(model):  # ONNX Runtime runs the transformer; pooling other than mean is not rebuilt here
+        onnx_can = mean_pooled(model)  # ONNX Runtime runs the transformer; pooling other than mean is not rebuilt here
+        if not onnx_can:
             allowed = tuple(f for f in allowed if not f.startswith("onnx")) or ("fp32",)
         encoder = model[0].auto_model
         if self.precision == "auto":
             fmt, ready = choose_format(encoder, path, "cpu", threads, allowed)
-        elif self.precision.startswith("onnx") and not mean_pooled(model):
+        elif self.precision.startswith("onnx") and not onnx_can:
             raise SettingsError(f"the embedder in {path} pools other than by the mean: it runs in fp32 or bf16 only")
         else:
             fmt, ready = self.precision, in_format(encoder, self.precision, path, threads)
@@ -192,11 +193,12 @@ def _encode_onnx(encoder: Any, model: Any, texts: list[str], batch_size: int) ->
     import numpy as np
 
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    first = model[0]
+    tokenize = first.preprocess if hasattr(first, "preprocess") else first.tokenize  # sentence-transformers 6 / 5
     out: Any = None
     for lo in range(0, len(texts), batch_size):
         rows = order[lo : lo + batch_size]
-        first = model[0]
-        features = (first.preprocess if hasattr(first, "preprocess") else first.tokenize)([texts[i] for i in rows])
+        features = tokenize([texts[i] for i in rows])
         batch = {k: v for k, v in features.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
         tokens = encoder(**batch).last_hidden_state.numpy()
         mask = batch["attention_mask"].numpy()[..., None].astype(np.float32)
