@@ -229,3 +229,116 @@ def test_an_html_page_without_a_title_is_named_by_its_first_main_heading():
 def test_an_empty_heading_leaves_no_bare_marker_line():
     text, _ = html_to_text("<h2></h2><p>Body text.</p><h3> </h3>")
     assert text == "Body text."
+
+
+# What the mutation run of qa/ingest.py showed untested (python scripts/mutation_report.py --run ingest).
+
+def test_a_shown_name_without_an_extension_takes_the_files_own_whatever_its_case(tmp_path):
+    (tmp_path / "NOTES.TXT").write_text("Words in a shouting file name.")
+    assert load_file(tmp_path / "NOTES.TXT", name="notes").text == "Words in a shouting file name."
+    (tmp_path / "PAGE.HTM").write_text("<p>Seals &amp; lions</p>")
+    assert load_file(tmp_path / "PAGE.HTM").text == "Seals & lions"
+
+
+def test_the_size_limit_message_gives_both_sizes_in_megabytes(tmp_path):
+    (tmp_path / "big.txt").write_bytes(b"w" * 1_050_000)
+    with pytest.raises(IngestError) as err:
+        load_file(tmp_path / "big.txt", max_bytes=1_000_000)
+    assert str(err.value) == "big.txt: 1.1 MB is over the 1 MB limit"
+
+
+def test_a_binary_file_is_refused_under_its_own_name(tmp_path):
+    (tmp_path / "tmp9").write_bytes(bytes(range(256)) * 20)
+    with pytest.raises(IngestError, match=r"^report\.txt: looks like a binary file"):
+        load_file(tmp_path / "tmp9", name="report.txt")
+
+
+def test_htm_pages_are_read_as_html(tmp_path):
+    (tmp_path / "p.htm").write_text("<html><head><title>Seals</title></head><body><p>Seals &amp; lions</p></body></html>")
+    doc = load_file(tmp_path / "p.htm")
+    assert (doc.text, doc.title) == ("Seals & lions", "Seals")
+
+
+def test_a_markdown_heading_titles_md_and_markdown_files_but_not_plain_text(tmp_path):
+    body = "# Otters\n\nOtters hold hands while they sleep."
+    for name in ("a.md", "b.markdown", "c.txt"):
+        (tmp_path / name).write_text(body)
+    assert load_file(tmp_path / "a.md").title == "Otters"
+    assert load_file(tmp_path / "b.markdown").title == "Otters"
+    assert load_file(tmp_path / "c.txt").title == "Otters hold hands while they sleep."  # first line of four words
+
+
+def test_an_unknown_type_is_told_what_is_read_and_a_near_miss_what_to_do(tmp_path):
+    from qa.ingest import SUPPORTED
+
+    (tmp_path / "x.xyz").write_text("words")
+    with pytest.raises(IngestError) as err:
+        load_file(tmp_path / "x.xyz")
+    assert str(err.value) == f"x.xyz: .xyz files are not read; qa reads {', '.join(SUPPORTED)}"
+    assert ", .md, " in str(err.value)
+    (tmp_path / "README").write_text("words")
+    with pytest.raises(IngestError) as err:
+        load_file(tmp_path / "README")
+    assert str(err.value).startswith("README: a file without an extension files are not read; qa reads .txt, .md")
+    (tmp_path / "old.doc").write_text("words")
+    with pytest.raises(IngestError, match=r"^old\.doc: \.doc files are not read; save it as \.docx"):
+        load_file(tmp_path / "old.doc")
+
+
+def test_a_file_of_another_type_in_a_folder_does_not_hide_the_files_after_it(tmp_path):
+    (tmp_path / "a.xyz").write_text("x")
+    (tmp_path / "b.txt").write_text("Bee text here.")
+    docs, problems = load_paths([tmp_path])
+    assert [d.source for d in docs] == ["b.txt"]
+    assert problems == ["1 file(s) in the folder(s) not read, of types qa does not read: 1 .xyz"]
+
+
+def test_other_types_as_common_are_listed_by_name(tmp_path):
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    (tmp_path / "one" / "z.zzz").write_text("x")
+    (tmp_path / "two" / "y.yyy").write_text("x")
+    _, problems = load_paths([tmp_path / "one", tmp_path / "two"])
+    assert problems == ["2 file(s) in the folder(s) not read, of types qa does not read: 1 .yyy, 1 .zzz"]
+
+
+def test_a_missing_file_does_not_stop_the_files_after_it(tmp_path):
+    (tmp_path / "b.txt").write_text("Bee text here.")
+    docs, problems = load_paths([tmp_path / "missing.txt", tmp_path / "b.txt"])
+    assert [d.source for d in docs] == ["b.txt"]
+    assert problems == [f"{tmp_path / 'missing.txt'}: no such file or folder"]
+
+
+def test_a_files_own_stages_are_told_at_its_share_of_the_whole(tmp_path, monkeypatch):
+    from qa import ingest
+
+    def pdf_with_stages(data, source, progress=None):
+        progress(f"reading {source} with OCR, page 1 of 1")
+        return "Scanned words here.", ""
+
+    monkeypatch.setattr(ingest, "pdf_text", pdf_with_stages)
+    for name in ("a.pdf", "b.pdf"):
+        (tmp_path / name).write_bytes(b"%PDF-1.4")
+    told = []
+    load_paths([tmp_path / "a.pdf", tmp_path / "b.pdf"], progress=lambda what, share: told.append((what, share)))
+    assert told == [("reading a.pdf", 0.0), ("reading a.pdf with OCR, page 1 of 1", 0.0),
+                    ("reading b.pdf", 0.5), ("reading b.pdf with OCR, page 1 of 1", 0.5)]
+
+
+def test_a_file_that_breaks_its_reader_is_named_in_the_log(tmp_path, monkeypatch, caplog):
+    from qa import ingest
+
+    def broken(raw):
+        raise RecursionError("deep markup")
+
+    monkeypatch.setattr(ingest, "html_to_text", broken)
+    (tmp_path / "b.html").write_text("<p>Breaks the reader</p>")
+    with caplog.at_level("ERROR", logger="qa"):
+        load_paths([tmp_path / "b.html"])
+    assert [r.getMessage() for r in caplog.records] == [f"reading {tmp_path / 'b.html'} failed"]
+    assert caplog.records[0].exc_info is not None
+
+
+@pytest.mark.parametrize("given, shown", [("...secret.txt", "secret.txt"), ("Xmas.txt", "Xmas.txt"), ("notes.txt.", "notes.txt.")])
+def test_only_leading_dots_are_taken_from_a_name(given, shown):
+    assert safe_name(given) == shown
