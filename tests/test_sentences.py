@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.text import cap_quote, quote_bounds, sentence_around, sentence_spans
+from qa.text import cap_quote, quote_bounds, reflow, sentence_around, sentence_spans
 
 
 def sentences(text: str) -> list[str]:
@@ -84,3 +84,107 @@ def test_a_long_sentence_is_cut_around_its_answer_at_white_space():
     assert cap_quote(words, 10, 50, 20, 24, limit=100) == (10, 50)  # short enough: unchanged
     # The answer itself is never cut, however long.
     assert cap_quote(words, 0, len(words), 0, len(words), limit=100) == (0, len(words))
+
+
+# What the mutation run of qa/text.py showed untested (python scripts/mutation_report.py --run text).
+
+def test_a_span_at_a_sentences_edges_or_in_trailing_space_is_placed_in_the_right_sentence():
+    text = "Lee met Xi. Kim came.  "
+    assert sentence_around(text, 8, 11) == (0, 11)  # ends exactly where "Lee met Xi." ends
+    assert sentence_around(text, 11, 15) == (11, 21)  # starts on the space after it
+    assert sentence_around(text, 22, 23) == (12, 23)  # in the trailing spaces: the last sentence
+
+
+@pytest.mark.parametrize("text, word, quote", [
+    # curly quotes: a quotation over two sentences is kept whole from either of them
+    ("\u201cWe talked. We agreed,\u201d Lee said. Kim came.", "talked", "\u201cWe talked. We agreed,\u201d Lee said."),
+    ("\u201cWe talked. We agreed,\u201d Lee said. Kim came.", "agreed", "\u201cWe talked. We agreed,\u201d Lee said."),
+    # straight quotes the same
+    ('"We talked. We agreed," Lee said. Kim came.', "talked", '"We talked. We agreed," Lee said.'),
+    ('"We talked. We agreed," Lee said. Kim came.', "agreed", '"We talked. We agreed," Lee said.'),
+    # a quotation closed in its own sentence takes nothing more
+    ('He said "yes" then. Kim came.', "yes", 'He said "yes" then.'),
+    # the text begins inside a quotation, or ends before one closes
+    ("Peace now,\u201d Lee said. Kim came.", "Peace", "Peace now,\u201d Lee said."),
+    ("Kim came. Lee said: \u201cWe will talk.", "talk", "Lee said: \u201cWe will talk."),
+    # over several sentences, from the last one back or the first one on
+    ("\u201cA one. B two. C three. D four,\u201d Lee said. Kim came.", "D four", "\u201cA one. B two. C three. D four,\u201d Lee said."),
+    ("Kim came. \u201cWe talked. We agreed,\u201d Lee said.", "talked", "\u201cWe talked. We agreed,\u201d Lee said."),
+    ("Kim came. \u201cWe talked. We met. We agreed,\u201d Lee said.", "talked", "\u201cWe talked. We met. We agreed,\u201d Lee said."),
+])
+def test_a_quotation_is_quoted_whole(text, word, quote):
+    i = text.index(word)
+    assert text[slice(*sentence_around(text, i, i + len(word)))] == quote
+
+
+@pytest.mark.parametrize("text, word, sentence", [
+    ("It was done.\nthen more came.", "more", "then more came."),  # a line ending in "." ends it
+    ("I\nthink so.", "think", "I\nthink so."),  # a wrapped line, after a one-letter line
+    ("one\ntwo\nthree\nfour.", "four", "one\ntwo\nthree\nfour."),  # wrapped lines back to the first
+    ("Kim came.\nwe went\non\nand on.", "we", "we went\non\nand on."),  # and on to the last
+])
+def test_a_line_break_ends_a_sentence_unless_the_line_was_wrapped(text, word, sentence):
+    i = text.index(word)
+    assert text[slice(*sentence_around(text, i, i + len(word)))] == sentence
+
+
+def test_reflow_makes_runs_of_spaces_one():
+    assert reflow("a   b\t\tc") == "a b c"
+
+
+WORDS = " ".join(f"w{i}" for i in range(400))
+
+
+@pytest.mark.parametrize("word, window", [
+    ("w200", (845, 939)),  # in the middle: about as much on each side, cut at spaces
+    ("w2", (0, 53)),  # near the start: from the start, no first word cut
+    ("w398", (1835, 1889)),  # near the end: to the end, no last word cut
+])
+def test_a_long_quote_is_cut_to_a_window_centred_on_its_answer(word, window):
+    start = WORDS.index(word + " ")
+    assert cap_quote(WORDS, 0, len(WORDS), start, start + len(word), limit=100) == window
+
+
+def test_a_quote_within_the_limit_is_kept_wherever_it_lies():
+    assert cap_quote(WORDS, 100, 150, 120, 124, limit=100) == (100, 150)
+    assert cap_quote(WORDS, 100, 200, 120, 124, limit=100) == (100, 200)  # exactly the limit
+
+
+def test_a_window_without_white_space_beside_the_answer_is_cut_mid_word_not_shrunk_to_the_answer():
+    left = "x" * 300 + "ANSWER" + " y" * 200
+    assert cap_quote(left, 0, len(left), 300, 306, limit=100) == (253, 352)
+    right = "y " * 200 + "ANSWER" + "x" * 300
+    assert cap_quote(right, 0, len(right), 400, 406, limit=100) == (354, 453)
+
+
+def test_a_heading_is_quoted_with_the_sentence_after_it_unless_that_is_a_heading_too():
+    text = "# Launch\n## Flight\nIt flew 600 km."
+    assert quote_bounds(text, 2, 8) == (0, 8)
+    text = "# Launch\nThe rocket flew 600 km."
+    assert text[slice(*quote_bounds(text, 2, 8))] == text
+
+
+def test_a_leaning_sentence_does_not_lean_on_a_heading():
+    text = "## Launch\nIt flew 600 km."
+    i = text.index("600")
+    assert text[slice(*quote_bounds(text, i, i + 6))] == "It flew 600 km."
+
+
+def test_a_leaning_sentence_far_into_a_text_takes_the_sentence_before_it():
+    text = "Filler words here.\n\n" * 40 + "North Korea tested a missile. It flew 600 km."
+    i = text.index("600")
+    assert text[slice(*quote_bounds(text, i, i + 6))] == "North Korea tested a missile. It flew 600 km."
+
+
+def test_quote_bounds_keeps_to_the_limit_given():
+    text = "The launch " + " ".join(f"w{i}" for i in range(200)) + " flew 600 km far away."
+    i = text.index("600")
+    lo, hi = quote_bounds(text, i, i + 6, limit=100)
+    assert lo <= i and hi >= i + 6 and hi - lo <= 100
+
+
+def test_a_title_is_the_first_line_of_four_words_or_more_without_its_heading_marks():
+    from qa.text import first_line_title
+
+    assert first_line_title("# Otters hold hands daily\nmore") == "Otters hold hands daily"
+    assert first_line_title("Share\nOtters hold hands daily\nMore text here and there.") == "Otters hold hands daily"
