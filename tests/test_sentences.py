@@ -188,3 +188,30 @@ def test_a_title_is_the_first_line_of_four_words_or_more_without_its_heading_mar
 
     assert first_line_title("# Otters hold hands daily\nmore") == "Otters hold hands daily"
     assert first_line_title("Share\nOtters hold hands daily\nMore text here and there.") == "Otters hold hands daily"
+
+
+@pytest.mark.parametrize("line, title", [
+    ("Alpha beta gamma " + "d" * 63, "Alpha beta gamma " + "d" * 63),  # exactly 80 characters: whole
+    ("## Xylophones hold hands daily", "Xylophones hold hands daily"),  # only the heading marks go
+    ("w " * 36 + "BOX, " + "m" * 20 + " a b", "w " * 36 + "BOX\u2026"),  # cut at the last space, its comma dropped
+    ("x" * 90 + " a b c", "x" * 80 + "\u2026"),  # no space to cut at: cut at 80
+    ("I " + "x" * 100 + " b c", "I\u2026"),  # the only space is early: cut there
+])
+def test_a_long_title_line_is_cut_at_a_word_under_80_characters(line, title):
+    from qa.text import first_line_title
+
+    assert first_line_title(line) == title
+
+
+def test_an_exclamation_after_an_abbreviation_still_ends_the_sentence():
+    text = "See Dr. Kim! Then go."
+    assert [text[a:b] for a, b in sentence_spans(text)] == ["See Dr. Kim!", "Then go."]
+
+
+def test_a_table_gets_no_title_from_its_first_row_whatever_the_case_of_its_name():
+    from qa.text import title_of
+    from qa.types import Document
+
+    rows = "name, city, year, role\nLee, Seoul, 2025, president"
+    assert title_of(Document(id="x", source="T.CSV", title="", text=rows)) == ""
+    assert title_of(Document(id="x", source="t.txt", title="", text=rows)) == "name, city, year, role"
