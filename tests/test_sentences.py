@@ -215,3 +215,12 @@ def test_a_table_gets_no_title_from_its_first_row_whatever_the_case_of_its_name(
     rows = "name, city, year, role\nLee, Seoul, 2025, president"
     assert title_of(Document(id="x", source="T.CSV", title="", text=rows)) == ""
     assert title_of(Document(id="x", source="t.txt", title="", text=rows)) == "name, city, year, role"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Is it the U.S.? Yes.", ["Is it the U.S.?", "Yes."]),  # a question mark after an abbreviation ends it
+    ("Line one\nMr. Kim came.", ["Line one", "Mr. Kim came."]),  # an abbreviation first on its line
+    ("Mr. Kim came.\nNext line.", ["Mr. Kim came.", "Next line."]),  # a line break later does not matter
+])
+def test_abbreviations_at_line_starts_and_before_other_sentence_ends(text, expected):
+    assert [text[a:b] for a, b in sentence_spans(text)] == expected
