@@ -221,6 +221,12 @@ def test_a_table_gets_no_title_from_its_first_row_whatever_the_case_of_its_name(
     ("Is it the U.S.? Yes.", ["Is it the U.S.?", "Yes."]),  # a question mark after an abbreviation ends it
     ("Line one\nMr. Kim came.", ["Line one", "Mr. Kim came."]),  # an abbreviation first on its line
     ("Mr. Kim came.\nNext line.", ["Mr. Kim came.", "Next line."]),  # a line break later does not matter
+    ("Hi\nA\nMr. Kim came.", ["Hi", "A", "Mr. Kim came."]),  # the nearest line break before it counts
+    ("Dr. X. Lee spoke. Then left.", ["Dr. X. Lee spoke.", "Then left."]),  # an initial, even an X
 ])
 def test_abbreviations_at_line_starts_and_before_other_sentence_ends(text, expected):
     assert [text[a:b] for a, b in sentence_spans(text)] == expected
+
+
+def test_leading_white_space_is_left_out_of_the_first_sentence():
+    assert sentence_spans(" Hello. World.") == [(1, 7), (8, 14)]
