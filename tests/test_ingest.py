@@ -342,3 +342,15 @@ def test_a_file_that_breaks_its_reader_is_named_in_the_log(tmp_path, monkeypatch
 @pytest.mark.parametrize("given, shown", [("...secret.txt", "secret.txt"), ("Xmas.txt", "Xmas.txt"), ("notes.txt.", "notes.txt.")])
 def test_only_leading_dots_are_taken_from_a_name(given, shown):
     assert safe_name(given) == shown
+
+
+def test_a_link_out_of_the_folder_does_not_hide_the_files_after_it(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Not for the page.")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").symlink_to(secret)
+    (docs / "b.txt").write_text("Bee text here.")
+    found, problems = load_paths([docs])
+    assert [d.source for d in found] == ["b.txt"]
+    assert problems == [f"{docs / 'a.txt'}: a link to a file outside {docs}, not followed"]
