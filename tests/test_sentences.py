@@ -107,6 +107,11 @@ def test_a_span_at_a_sentences_edges_or_in_trailing_space_is_placed_in_the_right
     # the text begins inside a quotation, or ends before one closes
     ("Peace now,\u201d Lee said. Kim came.", "Peace", "Peace now,\u201d Lee said."),
     ("Kim came. Lee said: \u201cWe will talk.", "talk", "Lee said: \u201cWe will talk."),
+    ("Peace now,\u201d Lee said. Kim came.", "now", "Peace now,\u201d Lee said."),
+    # a straight quote after a space opens; a quoted title inside a quotation does not close it
+    ('Lee said "we talked. We agreed." Kim came.', "talked", 'Lee said "we talked. We agreed."'),
+    ('Lee said: "We read "The Times" every day. Then we talk." Kim came.', "every",
+     'Lee said: "We read "The Times" every day. Then we talk."'),
     # over several sentences, from the last one back or the first one on
     ("\u201cA one. B two. C three. D four,\u201d Lee said. Kim came.", "D four", "\u201cA one. B two. C three. D four,\u201d Lee said."),
     ("Kim came. \u201cWe talked. We agreed,\u201d Lee said.", "talked", "\u201cWe talked. We agreed,\u201d Lee said."),
@@ -193,6 +198,7 @@ def test_a_title_is_the_first_line_of_four_words_or_more_without_its_heading_mar
 @pytest.mark.parametrize("line, title", [
     ("Alpha beta gamma " + "d" * 63, "Alpha beta gamma " + "d" * 63),  # exactly 80 characters: whole
     ("## Xylophones hold hands daily", "Xylophones hold hands daily"),  # only the heading marks go
+    ("#Xylophones hold hands daily", "Xylophones hold hands daily"),
     ("w " * 36 + "BOX, " + "m" * 20 + " a b", "w " * 36 + "BOX\u2026"),  # cut at the last space, its comma dropped
     ("x" * 90 + " a b c", "x" * 80 + "\u2026"),  # no space to cut at: cut at 80
     ("I " + "x" * 100 + " b c", "I\u2026"),  # the only space is early: cut there
@@ -230,3 +236,9 @@ def test_abbreviations_at_line_starts_and_before_other_sentence_ends(text, expec
 
 def test_leading_white_space_is_left_out_of_the_first_sentence():
     assert sentence_spans(" Hello. World.") == [(1, 7), (8, 14)]
+
+
+def test_a_line_break_after_an_abbreviation_ends_the_sentence_and_trailing_space_is_left_out():
+    text = "I saw the Dr.\nThen I left."
+    assert [text[a:b] for a, b in sentence_spans(text)] == ["I saw the Dr.", "Then I left."]
+    assert sentence_spans("Hello. World. ") == [(0, 6), (7, 13)]
