@@ -57,6 +57,7 @@ def test_case_does_not_matter_and_k_limits_the_list(index):
     ("what is it", 5),  # stop words only
     ("Pyongyang", 5),  # a word no passage has
     ("Beijing", 0),  # nothing asked for
+    ("Beijing", -1),
     ("", 5),
 ])
 def test_nothing_is_found_without_a_shared_keyword_or_a_place_for_it(index, query, k):
@@ -148,3 +149,19 @@ def test_io_problems_name_the_file_and_the_fix():
     assert str(denied) == "cannot save the index (Permission denied: /x/index.faiss); check that the folder is writable and try again"
     full = io_problem(OSError(28, "No space left on device"), "save the index")
     assert str(full) == "cannot save the index (No space left on device: ); check the disk and try again"
+
+    bare = io_problem(OSError("the device went away"), "save the index")
+    assert str(bare) == "cannot save the index (the device went away: ); check the disk and try again"
+
+
+def test_a_keyword_search_prints_nothing(index, capfd):
+    bm25, chunks = index
+    assert bm25_search(bm25, chunks, "Where did Lee meet Xi?", 5)
+    assert capfd.readouterr() == ("", "")
+
+
+def test_the_archive_makes_its_folder_with_the_folders_above_it(tmp_path):
+    archive = DocumentArchive(tmp_path / "new" / "index" / "documents")
+    d = doc("Lee met Xi in Beijing.")
+    archive.put([d])
+    assert archive.get(d.id) == d
