@@ -165,3 +165,8 @@ def test_the_archive_makes_its_folder_with_the_folders_above_it(tmp_path):
     d = doc("Lee met Xi in Beijing.")
     archive.put([d])
     assert archive.get(d.id) == d
+
+
+def test_building_a_keyword_index_prints_nothing(capfd):
+    bm25_index(["Lee met Xi.", "Trade grew."])
+    assert capfd.readouterr() == ("", "")
