@@ -92,7 +92,7 @@ class Settings:
                 raise SettingsError(f"{name} must be greater than 0, not {getattr(self, name)}")
         if self.chunk_tokens > 256:
             raise SettingsError(f"chunk_tokens must be at most 256 (the embedder's limit), not {self.chunk_tokens}")
-        if not 0 <= self.chunk_overlap < self.chunk_tokens // 2:
+        if not (0 <= self.chunk_overlap and 2 * self.chunk_overlap < self.chunk_tokens):
             raise SettingsError(
                 f"chunk_overlap must be at least 0 and under half of chunk_tokens, not {self.chunk_overlap}"
             )

@@ -84,6 +84,8 @@ def test_keywords_win_over_the_environment_and_none_means_not_given():
     ({"chunk_overlap": -1}, "chunk_overlap must be at least 0 and under half of chunk_tokens, not -1"),
     ({"chunk_tokens": 100, "chunk_overlap": 50}, "under half of chunk_tokens, not 50"),
     ({"chunk_tokens": 100, "chunk_overlap": 49}, None),
+    ({"chunk_tokens": 101, "chunk_overlap": 50}, None),  # 50 is under half of 101
+    ({"chunk_tokens": 101, "chunk_overlap": 51}, "under half of chunk_tokens, not 51"),
     ({"chunk_overlap": 0}, None),  # passages without shared sentences
     ({"alternatives_within": 1.0}, None),
     ({"alternatives_within": 0.0}, r"alternatives_within must be in \(0, 1\], not 0.0"),
