@@ -127,3 +127,18 @@ def test_a_malformed_journal_is_ignored_not_a_crash(tmp_path, journal):
     bot = make_bot(tmp_path)
     bot.open()
     assert sources(bot) == sorted(TEXTS)
+
+
+def test_a_malformed_row_in_an_older_version_is_passed_over_not_a_crash(tmp_path):
+    build(tmp_path)
+    gens = sorted(index(tmp_path).glob("gen-*"))
+    (gens[-1] / "documents.jsonl").unlink()
+    archived(tmp_path, "cats.txt").unlink()
+    for old in gens[:-1]:  # cats.txt's row in every older version gets a field a document does not have
+        docs = old / "documents.jsonl"
+        rows = [json.loads(line) for line in docs.read_text(encoding="utf-8").splitlines()]
+        docs.write_text("".join(json.dumps({**r, "colour": "red"} if r["source"] == "cats.txt" else r) + "\n" for r in rows),
+                        encoding="utf-8")
+    got, problems = salvaged(tmp_path)
+    assert got == ["rome.txt", "tea.txt"]
+    assert "could not recover cats.txt: its text is not readable anywhere; add the file again" in problems
