@@ -124,3 +124,45 @@ def test_in_passages_without_their_documents_the_passage_is_judged():
     spans = [Span(0, s, e, words, 3.0)]
     assert assemble_answer("What did Xi say?", [Hit(chunk, 1.0)], spans, calibration).abstained
     assert assemble_answer("What did Lee say?", [Hit(chunk, 1.0)], spans, calibration).text == words
+
+
+# What the mutation run of qa/attribution.py showed untested (python scripts/mutation_report.py --run attribution).
+
+@pytest.mark.parametrize("text, speaker", [
+    ("\u201cWe want peace,\u201d Lee said.", "Lee"),  # the quotation opens the text
+    ("\u201cWe want peace,\u201d said Malcolm X.", "Malcolm X"),
+    ("He said: \u201cWe want peace.\u201d", None),  # a pronoun names nobody
+    ("Kim said: \u201cWe want peace\u201d. Lee said no.", "Kim"),  # the next sentence's speaker is not this one's
+    # a quotation left open in the paragraph before does not reach into this one
+    ("Kim said: \u201cWe will talk.\nLee wants peace\u201d and more.", None),
+    # straight quotes are counted from this paragraph's start, not from the text's or an earlier paragraph's
+    ('Kim said "yes"\nLee wants "peace now," Lee said.', "Lee"),
+    ('Intro.\nKim said "yes\nLee wants "peace now," Lee said.', "Lee"),
+    # a quotation that does not close in its paragraph is not closed by the next one
+    ("Kim said: \u201cWe want peace\nAnd more,\u201d Lee said.\nEnd.", None),
+    # an earlier paragraph's quotation does not lend its speaker
+    ("Intro line.\n\u201cWe will talk,\u201d Kim said.\nThen \u201cwe want peace.\u201d", None),
+    # the nearest earlier quotation of the paragraph lends its speaker, written before or after it
+    ("Kim said: \u201cA.\u201d and Lee said: \u201cB.\u201d And \u201cC peace.\u201d", "Lee"),
+    ("Lee said: \u201cWe talked.\u201d \u201cWe want peace.\u201d", "Lee"),
+    # marks further than 400 characters away are not looked for
+    ("Kim said: \u201c" + "word " * 90 + "peace now,\u201d Lee said.", None),
+    ("Kim said: \u201cWe want peace " + "word " * 90 + "now,\u201d Lee said.", None),
+])
+def test_the_speaker_of_a_quotation_is_found_within_its_paragraph(text, speaker):
+    assert quote_speaker(text, *_at(text, "peace")) == speaker
+
+
+def test_a_pronoun_leading_the_asked_names_is_nobody():
+    assert asked_speaker("What did they all say?") is None
+
+
+@pytest.mark.parametrize("question, text, elsewhere", [
+    ("What did Mr. Lee say?", "\u201cWe want peace,\u201d Mr. Kim said.", True),  # the shared title is not a shared name
+    ("What did Xi say?", "\u201cWe want peace,\u201d said Xi\u2019s spokesman.", False),  # Xi's own side
+    ("What did Xi say?", "\u201cWe want peace,\u201d said Xi's spokesman.", False),
+    ("What did Lee say?", "\u201cWe want peace,\u201d said Xi's spokesman.", True),
+    ("What did Xi say?", "He said: \u201cWe want peace.\u201d", False),  # a pronoun: left to the reader
+])
+def test_possessives_titles_and_pronouns_when_comparing_speakers(question, text, elsewhere):
+    assert said_by_someone_else(question, text, *_at(text, "peace")) is elsewhere
