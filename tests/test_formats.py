@@ -150,3 +150,95 @@ def test_a_table_without_a_full_header_or_with_one_row_is_read_cell_after_cell()
 ])
 def test_heading_lines(level, text, line):
     assert heading(level, text) == line
+
+
+# What the mutation run of qa/formats.py showed untested (python scripts/mutation_report.py --run formats).
+
+@pytest.mark.parametrize("name, data, text", [
+    # the delimiter is guessed among , ; tab and | only: a colon is part of a cell
+    ("colon.csv", b"name:city\nLee:Seoul\nKim:Busan\n", "name:city.\nname:city: Lee:Seoul.\nname:city: Kim:Busan."),
+    # when no delimiter can be guessed, a .tsv is split at tabs and anything else at commas
+    ("x.tsv", b"name\tcity, country\nLee\n", "name; city, country.\nname: Lee."),
+    ("X.TSV", b"name\tcity, country\nLee\n", "name; city, country.\nname: Lee."),
+    ("d.csv", b"a\tb,c\nd\n", "a b; c.\na b: d."),
+    ("one.csv", b"name\nLee\nKim\n", "name.\nname: Lee.\nname: Kim."),
+])
+def test_how_a_table_file_is_split_into_cells(name, data, text):
+    from qa.formats import csv_text
+
+    assert csv_text(data, name) == (text, "")
+
+
+def test_a_table_file_that_cannot_be_read_is_refused_by_name():
+    from qa.formats import csv_text
+
+    with pytest.raises(IngestError) as err:
+        csv_text(b"a,b\n" + b"x" * 200_000 + b",y\n", "big.csv")
+    assert str(err.value) == "big.csv: not a readable CSV file (field larger than field limit (131072))"
+    with pytest.raises(IngestError, match=r"^bin\.csv: looks like a binary file"):
+        csv_text(bytes(range(256)) * 20, "bin.csv")
+
+
+def _rich_odt(path):
+    """A text with a level-2 heading, a span inside a paragraph, a list, a table with a header row group and a cell of two paragraphs."""
+    from odf.opendocument import OpenDocumentText
+    from odf.text import H, P, List, ListItem, Span
+    from odf.table import Table, TableColumn, TableRow, TableCell, TableHeaderRows
+    from odf import dc
+    doc = OpenDocumentText()
+    doc.meta.addElement(dc.Title(text="Choir notes"))
+    doc.text.addElement(H(outlinelevel=2, text="Second level"))
+    p = P(text="Rehearsals are on "); p.addElement(Span(text="Tuesdays.")); doc.text.addElement(p)
+    lst = List(); item = ListItem(); item.addElement(P(text="Bring water.")); lst.addElement(item); doc.text.addElement(lst)
+    table = Table(name="Parts"); table.addElement(TableColumn(numbercolumnsrepeated=2))
+    head = TableHeaderRows(); row = TableRow()
+    for v in ("Part", "Singers"):
+        c = TableCell(); c.addElement(P(text=v)); row.addElement(c)
+    head.addElement(row); table.addElement(head)
+    row = TableRow()
+    for v in ("Alto", "12"):
+        c = TableCell(); c.addElement(P(text=v)); row.addElement(c)
+    table.addElement(row)
+    row = TableRow(); c = TableCell(); c.addElement(P(text="Bass")); c.addElement(P(text="voices")); row.addElement(c)
+    c = TableCell(); c.addElement(P(text="7")); row.addElement(c); table.addElement(row)
+    doc.text.addElement(table)
+    doc.text.addElement(H(outlinelevel=3, text="After the table"))
+    doc.save(str(path)); return path
+
+
+def _rich_pptx(path):
+    """A deck with a table, a group shape, speaker notes, and a slide without a title."""
+    from pptx import Presentation
+    from pptx.util import Inches
+    deck = Presentation()
+    deck.core_properties.title = "Harbour deck"
+    s = deck.slides.add_slide(deck.slide_layouts[5])  # title only
+    s.shapes.title.text = "Budget"
+    rows = s.shapes.add_table(2, 2, Inches(1), Inches(2), Inches(4), Inches(1)).table
+    rows.cell(0, 0).text, rows.cell(0, 1).text = "Item", "Cost"
+    rows.cell(1, 0).text, rows.cell(1, 1).text = "Lamp", "40"
+    group = s.shapes.add_group_shape()
+    box = group.shapes.add_textbox(Inches(1), Inches(4), Inches(3), Inches(1)); box.text_frame.text = "Grouped words."
+    s.notes_slide.notes_text_frame.text = "Speak slowly."
+    s2 = deck.slides.add_slide(deck.slide_layouts[6])  # blank: no title
+    b = s2.shapes.add_textbox(Inches(1), Inches(1), Inches(3), Inches(1)); b.text_frame.text = "Second line one"
+    b.text_frame.add_paragraph().text = "Second line two"
+    deck.save(path); return path
+
+
+def test_an_opendocument_text_keeps_its_levels_spans_lists_and_tables(tmp_path):
+    doc = load_file(_rich_odt(tmp_path / "c.odt"))
+    assert doc.title == "Choir notes"
+    assert doc.text.split("\n") == [
+        "## Second level", "Rehearsals are on Tuesdays.", "Bring water.",
+        "Part; Singers.", "Part: Alto; Singers: 12.", "Part: Bass voices; Singers: 7.", "### After the table",
+    ]
+
+
+def test_a_deck_keeps_its_tables_groups_notes_and_untitled_slides(tmp_path):
+    doc = load_file(_rich_pptx(tmp_path / "d.pptx"))
+    assert doc.title == "Harbour deck"
+    assert doc.text.split("\n") == [
+        "# Slide 1: Budget", "Item; Cost.", "Item: Lamp; Cost: 40.", "Grouped words.", "Notes: Speak slowly.",
+        "# Slide 2", "Second line one", "Second line two",
+    ]
