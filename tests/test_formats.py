@@ -242,3 +242,48 @@ def test_a_deck_keeps_its_tables_groups_notes_and_untitled_slides(tmp_path):
         "# Slide 1: Budget", "Item; Cost.", "Item: Lamp; Cost: 40.", "Grouped words.", "Notes: Speak slowly.",
         "# Slide 2", "Second line one", "Second line two",
     ]
+
+
+
+def _rich_docx(path, title=""):
+    import docx
+    d = docx.Document()
+    d.core_properties.title = title
+    d.add_paragraph("Harbour report", style="Title")
+    d.add_paragraph("Ferries", style="Heading 3")
+    table = d.add_table(rows=2, cols=2)
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Pier", "Use"
+    table.rows[1].cells[0].text, table.rows[1].cells[1].text = "Pier nine", "Night ferries"
+    d.add_paragraph("  After the table.  ")
+    d.save(path)
+    return path
+
+
+def _rich_xlsx(path, title=None):
+    import openpyxl
+    book = openpyxl.Workbook()
+    if title:
+        book.properties.title = title
+    sheet = book.active
+    sheet.title = "Orchards"
+    sheet.append(["Orchard", "Trees"])
+    sheet.append(["Wrenfield", 312])
+    sheet["C2"] = "=B2*2"  # a formula never computed: no value saved
+    book.create_sheet("Empty")
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("title, shown", [("", "Harbour report"), ("Harbour", "Harbour")])
+def test_a_word_document_keeps_its_title_style_heading_levels_tables_and_what_follows_them(tmp_path, title, shown):
+    doc = load_file(_rich_docx(tmp_path / "a.docx", title))
+    assert doc.title == shown  # the file's own title, else its first heading
+    assert doc.text.split("\n") == ["# Harbour report", "### Ferries", "Pier; Use.", "Pier: Pier nine; Use: Night ferries.",
+                                     "After the table."]
+
+
+@pytest.mark.parametrize("title, shown", [(None, "Sheet Orchards"), ("Fruit", "Fruit")])
+def test_a_workbook_gives_each_sheet_with_rows_a_section_and_no_formulas(tmp_path, title, shown):
+    doc = load_file(_rich_xlsx(tmp_path / "c.xlsx", title))
+    assert doc.title == shown
+    assert doc.text.split("\n") == ["# Sheet Orchards", "Orchard; Trees.", "Wrenfield; 312."]  # the empty sheet: nothing
