@@ -287,3 +287,48 @@ def test_a_workbook_gives_each_sheet_with_rows_a_section_and_no_formulas(tmp_pat
     doc = load_file(_rich_xlsx(tmp_path / "c.xlsx", title))
     assert doc.title == shown
     assert doc.text.split("\n") == ["# Sheet Orchards", "Orchard; Trees.", "Wrenfield; 312."]  # the empty sheet: nothing
+
+
+@pytest.mark.parametrize("page, text, title", [
+    ("<svg><style>a</style>Hidden label</svg><p>Shown.</p>", "Shown.", ""),  # hidden parts nest
+    ("<pre>a\n b</pre><p>wrapped\nparagraph</p>", "a\nb\nwrapped paragraph", ""),  # only <pre> keeps its line breaks
+    ("<pre>a<b>x</b>\n y</pre>", "ax\ny", ""),  # ... to its own end tag
+    ("<div>one</div>two <b>bold</b> end", "one\ntwo bold end", ""),  # a block's end breaks the line, inline ones not
+    ("<title>Harbour <!-- draft --> report</title><p>x</p>", "x", "Harbour report"),  # a title in pieces
+    ("<h1>Main <!-- c --> heading</h1><p>x</p>", "# Main heading\nx", "Main heading"),
+])
+def test_html_text_and_title(page, text, title):
+    from qa.formats import html_to_text
+
+    assert html_to_text(page) == (text, title)
+
+
+@pytest.mark.parametrize("text, title", [
+    ("# X-ray vision\ntext", "X-ray vision"),
+    ("# " + "a" * 120, "a" * 120),
+    ("# " + "a" * 121, ""),  # a heading that long is a paragraph, not a title
+])
+def test_markdown_titles(text, title):
+    from qa.formats import markdown_title
+
+    assert markdown_title(text) == title
+
+
+def test_a_refusal_gives_the_errors_kind_when_it_has_no_words_and_at_most_160_characters():
+    from qa.formats import _refuse
+
+    assert str(_refuse("x.docx", "Word (.docx)", KeyError())) == "x.docx: not a readable Word (.docx) file (KeyError)"
+    assert str(_refuse("x.docx", "Word (.docx)", ValueError("y" * 200))) == f"x.docx: not a readable Word (.docx) file ({'y' * 160})"
+
+
+def test_a_pdf_keeps_its_pages_apart_and_its_title(tmp_path):
+    from pypdf import PdfWriter
+    from tests.office_files import write_pdf
+
+    two = write_pdf(tmp_path / "two.pdf", ["Page one text.", "Page two text."])
+    doc = load_file(two)
+    assert (doc.text, doc.title) == ("Page one text.\n\f\nPage two text.", "")
+    writer = PdfWriter(clone_from=str(two))
+    writer.add_metadata({"/Title": "Harbour minutes"})
+    writer.write(str(tmp_path / "titled.pdf"))
+    assert load_file(tmp_path / "titled.pdf").title == "Harbour minutes"
