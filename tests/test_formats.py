@@ -51,8 +51,10 @@ def test_a_damaged_office_file_is_refused_by_name(tmp_path, name, kind):
     bad = tmp_path / name
     with zipfile.ZipFile(bad, "w") as z:
         z.writestr("hello.txt", "not what the format holds")
-    with pytest.raises(IngestError, match=f"{name}: not a readable {kind}"):
+    with pytest.raises(IngestError, match=f"{name}: not a readable {kind}") as err:
         load_file(bad)
+    reason = str(err.value).rsplit(" file (", 1)[1]
+    assert reason.endswith(")") and reason not in ("None)", ")")  # the reader's own reason is given
 
 
 def test_old_office_formats_say_what_to_do(tmp_path):
@@ -305,6 +307,7 @@ def test_html_text_and_title(page, text, title):
 
 @pytest.mark.parametrize("text, title", [
     ("# X-ray vision\ntext", "X-ray vision"),
+    ("#X-ray vision\ntext", "X-ray vision"),
     ("# " + "a" * 120, "a" * 120),
     ("# " + "a" * 121, ""),  # a heading that long is a paragraph, not a title
 ])
@@ -332,3 +335,10 @@ def test_a_pdf_keeps_its_pages_apart_and_its_title(tmp_path):
     writer.add_metadata({"/Title": "Harbour minutes"})
     writer.write(str(tmp_path / "titled.pdf"))
     assert load_file(tmp_path / "titled.pdf").title == "Harbour minutes"
+
+
+def test_rows_end_as_sentences_and_blank_lines_are_dropped():
+    from qa.formats import _join
+
+    assert table_lines([["Sheet X"]]) == ["Sheet X."]
+    assert _join(["a", "   ", "", "b"]) == "a\nb"
