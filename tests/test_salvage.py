@@ -19,8 +19,13 @@ def index(tmp_path):
     return tmp_path / "index"
 
 
+def generations(tmp_path):
+    """The saved versions, oldest first."""
+    return sorted(index(tmp_path).glob("gen-*"))
+
+
 def newest(tmp_path):
-    return sorted(index(tmp_path).glob("gen-*"))[-1]
+    return generations(tmp_path)[-1]
 
 
 def archived(tmp_path, name):
@@ -76,7 +81,7 @@ def test_a_document_whose_text_is_lost_everywhere_is_named_by_its_file(tmp_path)
         (gen / name).unlink()
     (index(tmp_path) / "ACKNOWLEDGED").unlink()
     archived(tmp_path, "rome.txt").unlink()
-    for old in sorted(index(tmp_path).glob("gen-*"))[:-1]:
+    for old in generations(tmp_path)[:-1]:
         (old / "documents.jsonl").unlink()
     got, problems = salvaged(tmp_path)
     assert got == ["cats.txt", "tea.txt"]
@@ -85,7 +90,7 @@ def test_a_document_whose_text_is_lost_everywhere_is_named_by_its_file(tmp_path)
 
 def test_a_document_whose_text_only_an_older_version_holds_is_recovered_from_it(tmp_path):
     build(tmp_path)
-    gens = sorted(index(tmp_path).glob("gen-*"))
+    gens = generations(tmp_path)
     assert len(gens) >= 2
     (gens[-1] / "documents.jsonl").unlink()
     archived(tmp_path, "cats.txt").unlink()  # cats.txt was in every version
@@ -131,7 +136,7 @@ def test_a_malformed_journal_is_ignored_not_a_crash(tmp_path, journal):
 
 def test_a_malformed_row_in_an_older_version_is_passed_over_not_a_crash(tmp_path):
     build(tmp_path)
-    gens = sorted(index(tmp_path).glob("gen-*"))
+    gens = generations(tmp_path)
     (gens[-1] / "documents.jsonl").unlink()
     archived(tmp_path, "cats.txt").unlink()
     for old in gens[:-1]:  # cats.txt's row in every older version gets a field a document does not have
