@@ -21,7 +21,7 @@ test: install accurate browser ocr
 
 check: install accurate ocr
 	$(BIN)/python -m mypy
-	$(BIN)/python -m pytest -q -m "not slow and not browser and not milvus"
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 -m "not slow and not browser and not milvus"
 
 install: $(STAMP)
 

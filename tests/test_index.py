@@ -82,9 +82,11 @@ def test_a_garbled_pointer_falls_back_to_the_newest_intact_generation(tmp_path):
     assert len(FaissStore.load(tmp_path / "idx", INFO).documents) == 4
 
 
-# Kills at every step of a save, whatever calls it makes: tests/test_atomic.py.
+# Kills at every step of a save, whatever calls it makes: tests/test_atomic.py (in make check);
+# this one kills a real saving loop at moments of the clock's choosing, so it runs in make test.
 
 
+@pytest.mark.slow
 def test_kill_at_random_moments_never_breaks_the_index(tmp_path):
     fill(FaissStore(tmp_path / "idx", INFO), make_docs()).save()
     loop = textwrap.dedent(f"""

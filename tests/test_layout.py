@@ -70,6 +70,7 @@ def test_markup_and_layout_whitespace_are_not_shown():
     assert "<strong>pump needs oil every week</strong>" in html
 
 
+@pytest.mark.slow  # reads with the shipped fast reader
 def test_json_answers_have_the_documents_words_without_line_wraps(tmp_path):
     from tests.conftest import HashEmbedder
 
