@@ -14,7 +14,9 @@ scored as its logit sum minus the no-answer logit sum of its own window:
 This is the log-odds the model gives the span against "no answer in this window" (the quantity
 SQuAD 2.0 systems threshold). It has the same meaning in every window, so spans from any
 window of any passage are ranked together. Answer assembly turns it into a calibrated
-probability and decides whether to abstain.
+probability and decides whether to abstain. In an int8 format the reader also takes off the
+shift its accuracy check measured against fp32 (`qa.runtime.score_offset`), so the one threshold
+and confidence fitted in fp32 hold.
 """
 
 from __future__ import annotations
@@ -163,6 +165,9 @@ class Reader:
         self._tokenizer: Any = None
         self._lock = threading.Lock()
         self.dtype = ""  # the format (`qa.runtime.FORMATS`) once loaded
+        # Taken off every span score: the format's shift against fp32 (`qa.runtime.score_offset`);
+        # None reads it from the model folder when the format is known.
+        self.score_offset: float | None = None
 
     def warm_up(self) -> None:
         """Load the tokenizer and the model (once)."""
@@ -184,7 +189,7 @@ class Reader:
                 torch.set_num_threads(self.threads)
             if self.device == "auto":
                 self.device = "cuda" if torch.cuda.is_available() else "cpu"
-            from qa.runtime import choose_format, in_format
+            from qa.runtime import choose_format, in_format, score_offset
 
             precision = check_precision(self.settings.precision)
             # Loaded in fp32 unless bf16 is asked for, then put in the format chosen (int8 from fp32).
@@ -208,6 +213,8 @@ class Reader:
             else:
                 threads = torch.get_num_threads()
                 self.dtype, model = precision, in_format(model, precision, self.model_path, threads) if precision != "bf16" else model
+            if self.score_offset is None:
+                self.score_offset = score_offset(self.model_path, self.dtype)
             self._model = model
 
     @property
@@ -316,7 +323,8 @@ class Reader:
         ctx = torch.tensor(w.context_tokens)
         start = start_logits[ctx]
         end = end_logits[ctx]
-        null = float(start_logits[0] + end_logits[0])  # [CLS]: position 0 in BERT and RoBERTa inputs
+        # [CLS]: position 0 in BERT and RoBERTa inputs; with the format's shift against fp32
+        null = float(start_logits[0] + end_logits[0]) + (self.score_offset or 0.0)
         n = len(ctx)
         scores = start[:, None] + end[None, :]
         # Valid spans: end >= start and at most max_answer_tokens long.

@@ -5,7 +5,10 @@ an AVX-512 BF16 Xeon without AMX was measured 1.75x slower than fp32. So with pr
 
 1. Accuracy decides offline which formats a model may use: its folder's `runtimes.json`
    (written by `scripts/check_runtimes.py`: validation F1 within 0.5 of fp32) lists them; a folder
-   without one may use fp32 and bf16.
+   without one may use fp32 and bf16. A reader's int8 scores can sit shifted against fp32's (the
+   no-answer logit moves with the rounding): the check fits that shift on other validation
+   questions (`score_offset`), and the reader takes it off, so one threshold and one confidence
+   serve every format.
 2. Speed decides here: the first time a model is loaded on a processor, each allowed format
    runs the same windows a few times and the fastest is kept. The choice is cached in
    `~/.cache/qa/runtimes.json` under the processor's name, the library versions and the model,
@@ -22,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import platform
 import time
@@ -97,6 +101,17 @@ def allowed_formats(model_path: Path) -> tuple[str, ...]:
         return tuple(f for f in FORMATS if f in allowed) or ("fp32",)
     except (OSError, ValueError, KeyError, TypeError):
         return DEFAULT_ALLOWED
+
+
+def score_offset(model_path: Path, fmt: str) -> float:
+    """What a reader's span scores in `fmt` are shifted by against fp32's (its runtimes.json
+    "score_offset", fitted by its accuracy check); subtracted from them, the fp32 threshold and
+    confidence apply unchanged. 0 for fp32 and for a format without one."""
+    try:
+        offset = json.loads((Path(model_path) / RUNTIMES_FILE).read_text()).get("score_offset", {}).get(fmt, 0.0)
+        return float(offset) if isinstance(offset, (int, float)) and math.isfinite(offset) else 0.0
+    except (OSError, ValueError, AttributeError, TypeError):
+        return 0.0
 
 
 def model_key(model_path: Path) -> str:

@@ -8,6 +8,12 @@ half of SQuAD v2.0 DEV, each against its own paragraph, at the reader's shipped 
 scoring). A format is allowed when its F1 is within 0.5 of fp32's on both files; the reader then
 picks among the allowed ones by speed on the machine at hand (`qa.runtime`, `qa info`). The
 per-question CPU time of each format is printed too, as a ratio to fp32 measured in the same run.
+
+Int8 rounding can shift a reader's scores against its no-answer logit, so that the fp32
+threshold abstains less (or more) in that format. Before its check, each format reads the next
+FIT questions of both files (not those checked), and the shift that makes it abstain on as many
+of them as fp32 does is fitted (`qa.eval.calibrate.fit_score_offset`) and written as
+`score_offset`; the reader takes it off its scores in that format. F1 without it is recorded too.
 """
 
 from __future__ import annotations
@@ -29,12 +35,15 @@ def main() -> None:
     ap.add_argument("model", help="fast, accurate, or a reader folder")
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--limit", type=int, default=1000, help="questions per file")
+    ap.add_argument("--fit", type=int, default=200, help="questions per file (after the checked ones) to fit each format's score shift on; 0: no shift")
     ap.add_argument("--formats", default="fp32,bf16,int8")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--keep", action="store_true", help="keep the results of formats checked before (same questions, same fp32 F1) and not named now")
     ap.add_argument("--write", action=argparse.BooleanOptionalAction, default=True, help="write MODEL/runtimes.json")
     args = ap.parse_args()
 
     from qa.calibration import Calibration
+    from qa.eval.calibrate import fit_score_offset
     from qa.eval.evaluate import run_reader
     from qa.eval.run import select_part
     from qa.eval.squad import load_squad, squad_metrics
@@ -42,14 +51,31 @@ def main() -> None:
     from qa.readers import reader_for
     from qa.runtime import processor_name
 
-    files = {name: select_part(load_squad(args.data / file), part)[: args.limit] for name, file, part in FILES}
+    parts = {name: select_part(load_squad(args.data / file), part) for name, file, part in FILES}
+    files = {name: examples[: args.limit] for name, examples in parts.items()}
+    fit_files = {name: examples[args.limit : args.limit + args.fit] for name, examples in parts.items()}
+    formats = args.formats.split(",")
+    if "fp32" not in formats:
+        sys.exit("fp32 must be among the formats: the others are compared with it")
+    formats.sort(key=lambda f: f != "fp32")  # fp32 first: the others' shifts are fitted against it
     results: dict[str, dict] = {}
+    offsets: dict[str, float] = {}
+    reference: list[float] = []
     folder = None
-    for fmt in args.formats.split(","):
+    for fmt in formats:
         reader = reader_for(args.model, ReaderSettings(precision=fmt), threads=args.threads)
+        reader.score_offset = 0.0
         folder = reader.model_path
         reader.warm_up()
         calibration = Calibration.load(Path(folder) / "calibration.json")
+        if args.fit:
+            fit_scores = [r.score for examples in fit_files.values() for r in run_reader(examples, reader, calibration).results]
+            if fmt == "fp32":
+                reference = fit_scores
+            else:
+                offsets[fmt] = round(fit_score_offset(reference, fit_scores, calibration.threshold), 4)
+                reader.score_offset = offsets[fmt]
+                print(f"{fmt}: scores shifted by {offsets[fmt]:+.3f} against fp32's (fitted on {len(fit_scores)} other questions)", flush=True)
         results[fmt] = {}
         for name, examples in files.items():
             started = time.process_time()
@@ -57,10 +83,24 @@ def main() -> None:
             cpu = time.process_time() - started
             metrics = squad_metrics(examples, run.predictions())
             results[fmt][name] = {"f1": round(metrics["f1"], 2), "cpu_ms_per_question": round(1000 * cpu / len(examples), 1)}
+            if offsets.get(fmt):
+                unshifted = squad_metrics(examples, run.predictions(calibration.threshold - offsets[fmt]))
+                results[fmt][name]["f1_without_shift"] = round(unshifted["f1"], 2)
             print(fmt, name, results[fmt][name], flush=True)
-    base = results.get("fp32")
-    if base is None:
-        sys.exit("fp32 must be among the formats: the others are compared with it")
+    base = results["fp32"]
+    if args.keep and folder is not None:
+        # Formats checked before on the same questions and not named now keep their results.
+        try:
+            before = json.loads((Path(folder) / "runtimes.json").read_text())
+        except (OSError, ValueError):
+            before = {}
+        f1s = {n: r["f1"] for n, r in base.items()}
+        if before.get("questions_per_file") == args.limit and {n: r.get("f1") for n, r in before.get("results", {}).get("fp32", {}).items()} == f1s:
+            for fmt, r in before.get("results", {}).items():
+                if fmt not in results:
+                    results[fmt] = r
+                    if fmt in before.get("score_offset", {}):
+                        offsets[fmt] = before["score_offset"][fmt]
     allowed = [f for f, r in results.items() if all(abs(r[n]["f1"] - base[n]["f1"]) <= TOLERANCE for n in files)]
     for fmt, r in results.items():
         ratio = sum(r[n]["cpu_ms_per_question"] for n in files) / sum(base[n]["cpu_ms_per_question"] for n in files)
@@ -68,8 +108,10 @@ def main() -> None:
     record = {
         "allowed": allowed,
         "tolerance_f1": TOLERANCE,
+        "score_offset": {f: o for f, o in offsets.items() if f in allowed and o},
         "results": results,
         "questions_per_file": args.limit,
+        "fit_questions_per_file": args.fit,
         "processor": processor_name(),
         "machine": platform.machine(),
         "command": "python scripts/check_runtimes.py " + " ".join(sys.argv[1:]),

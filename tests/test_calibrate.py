@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from qa.eval.calibrate import Calibration, best_threshold, expected_calibration_error, fit_platt, threshold_curve
+from qa.eval.calibrate import Calibration, best_threshold, expected_calibration_error, fit_platt, fit_score_offset, threshold_curve
 
 
 def test_threshold_curve_by_hand():
@@ -75,3 +75,27 @@ def test_platt_recovers_a_known_slope():
     correct = [rng.random() < 1 / (1 + math.exp(-(0.8 * s - 1.0))) for s in scores]
     a, b = fit_platt(scores, correct)
     assert a == pytest.approx(0.8, abs=0.1) and b == pytest.approx(-1.0, abs=0.15)
+
+
+def test_a_formats_shift_makes_it_abstain_as_often_as_fp32():
+    reference = [-3.0, -1.0, 0.5, 2.0, 4.0, 6.0, -2.0, 1.0]  # 3 of 8 below the threshold 0
+    shifted = [r + 1.7 for r in reference]
+    offset = fit_score_offset(reference, shifted, threshold=0.0)
+    assert sum(1 for s in shifted if s - offset < 0.0) == 3
+    assert 0.7 < offset < 2.2  # the cut lies between the 3rd (0.7) and 4th (2.2) shifted scores
+    # Not the mean difference: scores spread otherwise still abstain as often.
+    spread = [2 * r + 5 for r in reference]
+    assert sum(1 for s in spread if s - fit_score_offset(reference, spread, 0.0) < 0.0) == 3
+    # Another threshold, the same share.
+    assert sum(1 for s in shifted if s - fit_score_offset(reference, shifted, 1.0) < 1.0) == sum(1 for r in reference if r < 1.0)
+
+
+def test_a_formats_shift_edge_cases():
+    assert fit_score_offset([], [1.0], 0.0) == 0.0 and fit_score_offset([1.0], [], 0.0) == 0.0
+    assert fit_score_offset([1.0], [float("-inf")], 0.0) == 0.0  # no span read at all: nothing to match
+    # A question without any span counts as abstained, and the shift stays finite.
+    offset = fit_score_offset([-1.0, 2.0, 3.0], [float("-inf"), 5.0, 6.0], 0.0)
+    assert math.isfinite(offset) and [s - offset < 0.0 for s in (5.0, 6.0)] == [False, False]
+    # fp32 abstained on none (all) of them: every (no) score here clears the threshold after the shift.
+    assert all(s - fit_score_offset([1.0, 2.0], [-4.0, -3.0], 0.0) >= 0.0 for s in (-4.0, -3.0))
+    assert all(s - fit_score_offset([-1.0, -2.0], [4.0, 3.0], 0.0) < 0.0 for s in (4.0, 3.0))

@@ -118,6 +118,36 @@ def test_allowed_formats_come_from_the_models_accuracy_check(tmp_path):
     assert runtime.allowed_formats(tmp_path) == ("fp32", "bf16")
 
 
+def test_a_formats_score_shift_is_read_from_its_accuracy_check(tmp_path):
+    (tmp_path / "runtimes.json").write_text(json.dumps({"allowed": ["fp32", "onnx-int8"], "score_offset": {"onnx-int8": 1.25}}))
+    assert runtime.score_offset(tmp_path, "onnx-int8") == 1.25
+    assert runtime.score_offset(tmp_path, "fp32") == 0.0  # none fitted for it
+    for broken in ('{"score_offset": {"onnx-int8": "high"}}', '{"score_offset": [1]}', '{"score_offset": {"onnx-int8": NaN}}', "{broken"):
+        (tmp_path / "runtimes.json").write_text(broken)
+        assert runtime.score_offset(tmp_path, "onnx-int8") == 0.0
+    assert runtime.score_offset(tmp_path / "nowhere", "int8") == 0.0
+
+
+def test_the_reader_takes_its_formats_shift_off_every_score(tiny_bert, tmp_path):
+    import shutil
+
+    folder = tmp_path / "reader"
+    shutil.copytree(tiny_bert, folder)
+    (folder / "runtimes.json").write_text(json.dumps({"allowed": ["fp32", "int8"], "score_offset": {"int8": 2.5}}))
+    passage = ["The tower stands in Paris near the river, and it was finished in 1889."]
+    settings = ReaderSettings(max_length=128, stride=32, precision="int8")
+    shifted = Reader(folder, settings)
+    plain = Reader(folder, settings)
+    plain.score_offset = 0.0  # set before loading: kept, as the accuracy check reads
+    a, b = shifted.read("When was the tower finished?", passage), plain.read("When was the tower finished?", passage)
+    assert shifted.score_offset == 2.5 and plain.score_offset == 0.0
+    assert [(s.start, s.end) for s in a] == [(s.start, s.end) for s in b] and a
+    assert all(abs((y.score - x.score) - 2.5) < 1e-4 for x, y in zip(a, b))
+    fp32 = Reader(folder, ReaderSettings(max_length=128, stride=32, precision="fp32"))
+    fp32.read("When?", passage)
+    assert fp32.score_offset == 0.0  # the shift belongs to the int8 format only
+
+
 def test_the_reader_runs_in_int8_and_answers_with_spans_of_the_passage(tiny_bert):
     reader = Reader(tiny_bert, ReaderSettings(max_length=128, stride=32, precision="int8"))
     spans = reader.read("Where is the tower?", ["The tower stands in Paris near the river."])

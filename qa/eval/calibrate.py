@@ -245,3 +245,23 @@ def auroc(probabilities: Sequence[float], correct: Sequence[bool]) -> float:
         rank_sum += mid_rank * sum(1 for _, c in pairs[i:j] if c)
         i = j
     return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+def fit_score_offset(reference: Sequence[float], scores: Sequence[float], threshold: float) -> float:
+    """The shift to take off `scores` (a reader's best-span scores in another number format) so that
+    as many questions fall below `threshold` as with `reference` (the same questions read in fp32).
+
+    Matching the share abstained on, rather than the mean difference, keeps the decision that the
+    threshold was fitted for: int8 rounding moves the no-answer logit, and a small shift near the
+    threshold changes many answers into guesses. 0 when there is nothing to match.
+    """
+    finite = [s for s in scores if math.isfinite(s)]
+    if not reference or not finite:
+        return 0.0
+    ordered = sorted(s if math.isfinite(s) else min(finite) - 1.0 for s in scores)  # no span: lowest of all
+    share = sum(1 for r in reference if r < threshold) / len(reference)
+    m = round(share * len(ordered))  # how many should fall below the threshold here
+    # Any cut between the m-th and (m+1)-th score leaves m below it: take the middle.
+    above = ordered[m] if m < len(ordered) else ordered[-1] + 1.0
+    below = ordered[m - 1] if m > 0 else above - 1.0
+    return (below + above) / 2 - threshold
