@@ -220,7 +220,13 @@ def epub_text(data: bytes, source: str) -> tuple[str, str]:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            book = epub.read_epub(io.BytesIO(data), options={"ignore_ncx": True})
+            try:
+                book = epub.read_epub(io.BytesIO(data), options={"ignore_ncx": True})
+            except (AttributeError, IndexError):
+                # ebooklib fails on a spine naming a table of contents the book lacks (books written
+                # by ebooklib itself without one) and on a navigation page without a "toc" list:
+                # the chapters are then read from the package file.
+                return _epub_by_package(data)
         parts = []
         for idref, _linear in book.spine:
             item = book.get_item_with_id(idref)
@@ -229,9 +235,37 @@ def epub_text(data: bytes, source: str) -> tuple[str, str]:
                 parts.append(html_to_text(item.get_content().decode("utf-8", errors="replace"))[0])
         titles = book.get_metadata("DC", "title")
         title = titles[0][0] if titles else ""
-    except (zipfile.BadZipFile, KeyError, ValueError, AttributeError, TypeError, OSError, epub.EpubException) as err:
+    except (zipfile.BadZipFile, KeyError, ValueError, AttributeError, TypeError, OSError, SyntaxError, StopIteration,
+            epub.EpubException) as err:  # SyntaxError: a package file that is not XML
         raise _refuse(source, "EPUB (.epub)", err) from None
     return _join(parts), title
+
+
+def _epub_by_package(data: bytes) -> tuple[str, str]:
+    """An EPUB's chapters in spine order and its title, from container.xml and the package file."""
+    import posixpath
+    import urllib.parse
+    import xml.etree.ElementTree as ET
+
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        container = ET.fromstring(z.read("META-INF/container.xml"))
+        rootfile = next(el.get("full-path") or "" for el in container.iter() if el.tag.endswith("rootfile"))
+        if not rootfile:
+            raise KeyError("no package file named in META-INF/container.xml")
+        package = ET.fromstring(z.read(rootfile))
+        base = posixpath.dirname(rootfile)
+        manifest = {el.get("id"): el for el in package.iter() if el.tag.endswith("}item")}
+        parts = []
+        for ref in (el for el in package.iter() if el.tag.endswith("}itemref")):
+            item = manifest.get(ref.get("idref"))
+            if item is None or "nav" in (item.get("properties") or "").split():
+                continue
+            if item.get("media-type") in ("application/xhtml+xml", "text/html"):
+                href = urllib.parse.unquote(item.get("href") or "")
+                raw = z.read(posixpath.normpath(posixpath.join(base, href)))
+                parts.append(html_to_text(raw.decode("utf-8", errors="replace"))[0])
+        title = next((el.text or "" for el in package.iter() if el.tag.endswith("}title")), "")
+    return _join(parts), title.strip()
 
 
 def csv_text(data: bytes, source: str) -> tuple[str, str]:

@@ -45,6 +45,65 @@ def test_the_epub_table_of_contents_is_not_read_as_text(tmp_path):
     assert text.count("Chapter Two") == 1
 
 
+def test_an_epub_without_a_table_of_contents_is_read(tmp_path):
+    from ebooklib import epub
+
+    book = epub.EpubBook()
+    book.set_identifier("qa-test-plain")
+    book.set_title("Plain Book")
+    book.set_language("en")
+    chapters = []
+    for i, words in enumerate(["The ferry leaves at dawn.", "The ferry returns at dusk."], 1):
+        ch = epub.EpubHtml(title=f"C{i}", file_name=f"c{i}.xhtml", lang="en")
+        ch.content = f"<html><body><p>{words}</p></body></html>"
+        book.add_item(ch)
+        chapters.append(ch)
+    book.spine = chapters[::-1]  # reading order is the spine's, not the files'
+    epub.write_epub(str(tmp_path / "plain.epub"), book)
+    doc = load_file(tmp_path / "plain.epub")
+    assert doc.title == "Plain Book"
+    assert doc.text.index("returns at dusk") < doc.text.index("leaves at dawn")
+
+
+def _hand_epub(path, opf: str, files: dict[str, str]) -> None:
+    container = ('<?xml version="1.0"?><container xmlns="urn:oasis:names:tc:opendocument:xmlns:container" version="1.0">'
+                 '<rootfiles><rootfile full-path="OPS/book.opf" media-type="application/oebps-package+xml"/></rootfiles></container>')
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/epub+zip")
+        z.writestr("META-INF/container.xml", container)
+        if opf:
+            z.writestr("OPS/book.opf", opf)
+        for name, body in files.items():
+            z.writestr(name, body)
+
+
+def test_an_epub_whose_spine_names_a_missing_table_of_contents_is_read_from_its_package(tmp_path):
+    opf = ('<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0">'
+           '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title> Tide Tables </dc:title></metadata>'
+           '<manifest><item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>'
+           '<item id="a" href="part%20one.xhtml" media-type="application/xhtml+xml"/>'
+           '<item id="img" href="cover.png" media-type="image/png"/>'
+           '<item id="b" href="text/two.xhtml" media-type="application/xhtml+xml"/></manifest>'
+           '<spine toc="ncx"><itemref idref="nav"/><itemref idref="img"/><itemref idref="b"/><itemref idref="gone"/>'
+           '<itemref idref="a"/></spine></package>')
+    _hand_epub(tmp_path / "t.epub", opf, {
+        "OPS/nav.xhtml": "<html><body><nav><ol><li>Contents list</li></ol></nav></body></html>",
+        "OPS/part one.xhtml": "<html><body><h1>Spring</h1><p>High water at noon.</p></body></html>",
+        "OPS/text/two.xhtml": "<html><body><p>Low water at six &amp; seven.</p></body></html>",
+        "OPS/cover.png": "not text",
+    })
+    doc = load_file(tmp_path / "t.epub")
+    assert doc.title == "Tide Tables"
+    assert "Contents list" not in doc.text and "not text" not in doc.text
+    assert doc.text.index("Low water at six & seven.") < doc.text.index("High water at noon.")
+
+
+def test_an_epub_without_its_package_file_is_refused_by_name(tmp_path):
+    _hand_epub(tmp_path / "t.epub", "", {})
+    with pytest.raises(IngestError, match="t.epub: not a readable EPUB"):
+        load_file(tmp_path / "t.epub")
+
+
 @pytest.mark.parametrize("name,kind", [("x.docx", "Word"), ("x.pptx", "PowerPoint"), ("x.xlsx", "Excel"),
                                        ("x.odt", "OpenDocument"), ("x.epub", "EPUB")])
 def test_a_damaged_office_file_is_refused_by_name(tmp_path, name, kind):
