@@ -86,6 +86,8 @@ def test_a_formats_shift_makes_it_abstain_as_often_as_fp32():
     # Not the mean difference: scores spread otherwise still abstain as often.
     spread = [2 * r + 5 for r in reference]
     assert sum(1 for s in spread if s - fit_score_offset(reference, spread, 0.0) < 0.0) == 3
+    # A format that already abstains as often is not shifted, however its scores differ.
+    assert fit_score_offset(reference, [r + 0.01 for r in reference], 0.0) == 0.0
     # Another threshold, the same share.
     assert sum(1 for s in shifted if s - fit_score_offset(reference, shifted, 1.0) < 1.0) == sum(1 for r in reference if r < 1.0)
 

@@ -261,6 +261,8 @@ def fit_score_offset(reference: Sequence[float], scores: Sequence[float], thresh
     ordered = sorted(s if math.isfinite(s) else min(finite) - 1.0 for s in scores)  # no span: lowest of all
     share = sum(1 for r in reference if r < threshold) / len(reference)
     m = round(share * len(ordered))  # how many should fall below the threshold here
+    if sum(1 for s in ordered if s < threshold) == m:
+        return 0.0  # already as many: no shift (a format that reads as fp32 does is left alone)
     # Any cut between the m-th and (m+1)-th score leaves m below it: take the middle.
     above = ordered[m] if m < len(ordered) else ordered[-1] + 1.0
     below = ordered[m - 1] if m > 0 else above - 1.0
