@@ -57,8 +57,8 @@ def _parts(ctx: click.Context) -> dict[str, Any]:
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--index", "index_dir", default=None, metavar="DIR", help="Index folder (default: index, or QA_INDEX_DIR).")
 @click.option("--reader", default=None, metavar="cascade|fast|accurate|auto|DIR",
-              help="Reader: cascade (default: fast, and accurate when the fast one is unsure; seed p50 247 ms, "
-                   "SQuAD 2.0 F1 64.4), fast (218 ms, F1 57.3), accurate (12 layers, 914 ms, F1 70.8; cascade and "
+              help="Reader: cascade (default: fast, and accurate when the fast one is unsure; seed p50 207 ms, "
+                   "SQuAD 2.0 F1 64.6), fast (160 ms, F1 59.9), accurate (12 layers, 910 ms, F1 70.8; cascade and "
                    "accurate need qa[accurate]), auto (accurate where a GPU is present) or a QA model folder.")
 @click.option("--store", default=None, metavar="URI", help="Passage store: a folder, faiss://DIR, milvus://FILE.db or http://HOST:19530.")
 @click.option("--top-k", type=int, default=None, help="Passages read per question (default 5).")
