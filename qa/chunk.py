@@ -86,9 +86,11 @@ def chunk_document(
         pieces.append((units[i][0], units[j - 1][1]))
         if j >= len(units):
             break
-        # Step back over trailing sentences that fit in the overlap, but always move forward.
+        # Step back over trailing sentences that fit in the overlap, but always move forward: the
+        # next passage must still hold the sentence after this one, or it would only repeat it.
         back, k = 0, j
-        while k - 1 > i and back + units[k - 1][2] <= overlap:
+        while (k - 1 > i and back + units[k - 1][2] <= overlap and back + units[k - 1][2] + units[j][2] <= max_tokens
+               and units[j][1] - units[k - 1][0] <= max_chars):
             k -= 1
             back += units[k][2]
         i = k

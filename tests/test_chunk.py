@@ -125,3 +125,41 @@ def test_a_sentence_of_exactly_the_limit_stays_whole_and_is_never_repeated_in_pa
     text = "Lee met Xi in Seoul. They spoke."  # the first sentence is exactly 20 characters
     chunks = chunk_document(doc(text), whitespace_counter, max_tokens=1000, overlap=2, max_chars=20)
     assert [c.text for c in chunks] == ["Lee met Xi in Seoul.", "They spoke."]
+
+
+def _texts(text, **kw):
+    return [c.text for c in chunk_document(doc(text), whitespace_counter, **kw)]
+
+
+WEATHER = "Rain fell. Wind rose high. Boats left. Gulls cried loudly."  # 2, 3, 2 and 3 words
+
+
+@pytest.mark.parametrize("overlap,second", [
+    (5, "Boats left. Gulls cried loudly."),  # 5 words would fit the overlap, but then the next sentence would not fit
+    (4, "Boats left. Gulls cried loudly."),
+    (2, "Boats left. Gulls cried loudly."),  # exactly the overlap
+    (1, "Gulls cried loudly."),  # no sentence is that short
+    (0, "Gulls cried loudly."),
+])
+def test_the_overlap_repeats_the_trailing_sentences_that_fit_and_every_passage_moves_on(overlap, second):
+    assert _texts(WEATHER, max_tokens=7, overlap=overlap) == ["Rain fell. Wind rose high. Boats left.", second]
+
+
+def test_no_passage_only_repeats_part_of_the_one_before():
+    chunks = chunk_document(doc(WEATHER + " Night came. Stars shone over the quiet harbour."), whitespace_counter, max_tokens=7, overlap=6)
+    assert all(b.end > a.end for a, b in zip(chunks, chunks[1:]))
+    assert covered(chunks, WEATHER)
+
+
+def test_sentences_exactly_filling_the_character_limit_share_a_passage():
+    assert _texts("Aa bb. Cc dd.", max_tokens=100, overlap=0, max_chars=13) == ["Aa bb. Cc dd."]
+    assert _texts("Aa bb. Cc dd.", max_tokens=100, overlap=0, max_chars=12) == ["Aa bb.", "Cc dd."]
+
+
+@pytest.mark.parametrize("kw,name", [({"max_tokens": 0}, "max_tokens"), ({"max_tokens": 5, "overlap": 5}, "overlap"),
+                                     ({"max_chars": 0}, "max_chars")])
+def test_impossible_passage_sizes_are_refused_by_name(kw, name):
+    from qa.errors import SettingsError
+
+    with pytest.raises(SettingsError, match=name):
+        chunk_document(doc(WEATHER), whitespace_counter, **kw)
