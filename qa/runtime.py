@@ -94,24 +94,30 @@ def library_versions() -> dict[str, str]:
     return found
 
 
+def accuracy_check(model_path: Path) -> dict[str, Any]:
+    """A model folder's runtimes.json (its accuracy check), or {} when it has none or it is unreadable."""
+    try:
+        record = json.loads((Path(model_path) / RUNTIMES_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
 def allowed_formats(model_path: Path) -> tuple[str, ...]:
     """The formats a model may run in: those its runtimes.json allows (accuracy checked), else fp32 and bf16."""
-    try:
-        allowed = json.loads((Path(model_path) / RUNTIMES_FILE).read_text())["allowed"]
-        return tuple(f for f in FORMATS if f in allowed) or ("fp32",)
-    except (OSError, ValueError, KeyError, TypeError):
+    allowed = accuracy_check(model_path).get("allowed")
+    if not isinstance(allowed, list):
         return DEFAULT_ALLOWED
+    return tuple(f for f in FORMATS if f in allowed) or ("fp32",)
 
 
 def score_offset(model_path: Path, fmt: str) -> float:
     """What a reader's span scores in `fmt` are shifted by against fp32's (its runtimes.json
     "score_offset", fitted by its accuracy check); subtracted from them, the fp32 threshold and
     confidence apply unchanged. 0 for fp32 and for a format without one."""
-    try:
-        offset = json.loads((Path(model_path) / RUNTIMES_FILE).read_text()).get("score_offset", {}).get(fmt, 0.0)
-        return float(offset) if isinstance(offset, (int, float)) and math.isfinite(offset) else 0.0
-    except (OSError, ValueError, AttributeError, TypeError):
-        return 0.0
+    offsets = accuracy_check(model_path).get("score_offset")
+    offset = offsets.get(fmt) if isinstance(offsets, dict) else None
+    return float(offset) if isinstance(offset, (int, float)) and math.isfinite(offset) else 0.0
 
 
 def model_key(model_path: Path) -> str:

@@ -258,7 +258,8 @@ def fit_score_offset(reference: Sequence[float], scores: Sequence[float], thresh
     finite = [s for s in scores if math.isfinite(s)]
     if not reference or not finite:
         return 0.0
-    ordered = sorted(s if math.isfinite(s) else min(finite) - 1.0 for s in scores)  # no span: lowest of all
+    lowest = min(finite) - 1.0  # a question without any span: below every other
+    ordered = sorted(s if math.isfinite(s) else lowest for s in scores)
     share = sum(1 for r in reference if r < threshold) / len(reference)
     m = round(share * len(ordered))  # how many should fall below the threshold here
     if sum(1 for s in ordered if s < threshold) == m:
