@@ -1,6 +1,6 @@
 """The readers side by side on the seed article: fast, accurate and the cascade, the whole question path.
 
-    .venv/bin/python benchmarks/readers.py [--readers fast,accurate,cascade] [--rounds 3] [--threads 2]
+    .venv/bin/python benchmarks/readers.py [--readers fast,accurate,cascade] [--rounds 3] [--threads 2] [--top-k 5]
 
 One index of the seed article and one embedder serve every reader, in this one process. Each
 reader is loaded and warmed (one pass over the questions), then every seed question
@@ -82,6 +82,7 @@ def main() -> None:
     ap.add_argument("--readers", default="fast,accurate,cascade")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--top-k", type=int, default=0, help="passages read per question (default: the setting's default)")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     for key in [k for k in os.environ if k.startswith("QA_")]:
@@ -91,9 +92,11 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="qa-readers-"))
     base = Settings(index_dir=str(tmp / "index"), seed_dir=str(SEEDS), threads=args.threads)
+    if args.top_k:
+        base = base.replace(top_k=args.top_k)
     first = Chatbot(base)
     first.open()
-    print(f"{processor_name()}, {os.cpu_count()} cores, {args.threads} torch threads; "
+    print(f"{processor_name()}, {os.cpu_count()} cores, {args.threads} torch threads, {base.top_k} passages read; "
           f"{len(SEED_QUESTIONS)} seed questions + {len(UNANSWERABLE)} the article does not answer, {args.rounds} rounds\n")
     assert set(GOLD) == set(SEED_QUESTIONS), "every seed question needs its answers"
     print("| reader | p50 | p95 | mean | F1 on the seed questions (answered) | unanswerable abstained | read by both (cascade) |")

@@ -245,3 +245,12 @@ def test_onnx_formats_without_onnx_runtime_are_skipped_not_fatal(tiny_bert, monk
 
 def test_the_onnx_runtime_version_is_part_of_the_cached_choice():
     assert "onnxruntime" in runtime.library_versions()
+
+
+def test_the_test_run_keeps_its_timings_out_of_the_users_cache(monkeypatch):
+    # conftest points the cache at the checkout: a format timed while tests load the machine
+    # would otherwise be the one the user's own `qa` runs with until the libraries change.
+    from tests.conftest import ROOT
+
+    monkeypatch.undo()  # this file's own fixture's cache folder
+    assert runtime.cache_file().is_relative_to(ROOT / ".cache")
