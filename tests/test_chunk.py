@@ -163,3 +163,69 @@ def test_impossible_passage_sizes_are_refused_by_name(kw, name):
 
     with pytest.raises(SettingsError, match=name):
         chunk_document(doc(WEATHER), whitespace_counter, **kw)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(sentences, min_size=1, max_size=12), st.integers(0, 40), st.integers(0, 30), st.integers(0, 40))
+def test_property_passages_start_and_end_on_sentences_when_every_sentence_fits(parts, more_tokens, overlap, more_chars):
+    # Only a sentence longer than a passage may be cut: with room for each sentence, every passage
+    # (the overlap's step back included) begins where a sentence begins and ends where one ends.
+    text = " ".join(parts)
+    spans = sentence_spans(text)
+    if not spans:
+        return
+    longest_tokens = max(len(whitespace_counter([text[s:e]])[0]) for s, e in spans)
+    max_tokens = max(1, longest_tokens) + more_tokens
+    max_chars = max(e - s for s, e in spans) + more_chars
+    chunks = chunk_document(doc(text), whitespace_counter, max_tokens=max_tokens,
+                            overlap=min(overlap, max_tokens - 1), max_chars=max_chars)
+    starts, ends = {s for s, _ in spans}, {e for _, e in spans}
+    for c in chunks:
+        assert c.start in starts and c.end in ends, (c.text, spans)
+        assert len(c.text) <= max_chars
+    assert covered(chunks, text)
+
+
+long_words = st.lists(st.text(alphabet="abcdefgh", min_size=1, max_size=15), min_size=1, max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(long_words, st.integers(4, 40))
+def test_property_a_long_sentence_is_cut_at_the_last_space_in_the_second_half_of_the_limit(words, max_chars):
+    text = " ".join(words)  # one sentence (no full stop), words one space apart
+    chunks = chunk_document(doc(text), whitespace_counter, max_tokens=10_000, overlap=0, max_chars=max_chars)
+    assert "".join(c.text for c in chunks).replace(" ", "") == text.replace(" ", "")  # nothing lost
+    for c, after in zip(chunks, chunks[1:]):
+        assert len(c.text) <= max_chars and not c.text.endswith(" ")
+        assert text[c.end : after.start].strip() == ""  # the next piece starts right after the cut
+        limit = c.start + max_chars
+        half = c.start + max_chars // 2
+        if text[c.end : c.end + 1] == " ":
+            # A cut at a space: the last one at or before the limit, in the limit's second half.
+            assert half <= c.end <= limit and " " not in text[c.end + 1 : limit + 1]
+        else:
+            # A hard cut, only where the second half of the limit has no space.
+            assert len(c.text) == max_chars and " " not in text[half : limit + 1]
+    assert len(chunks[-1].text) <= max_chars
+
+
+def test_the_spaces_before_a_cut_are_left_out_of_both_pieces():
+    # The last space at or before the 20-character limit is the one at 15; the run of spaces
+    # before it belongs to neither piece.
+    text = "aaaa bbbbbbb   ccccccccc dd"
+    assert _pieces(text) == ["aaaa bbbbbbb", "ccccccccc dd"]
+
+
+def test_a_step_back_never_starts_a_passage_inside_a_sentence_of_exactly_the_limit():
+    # The first sentence is exactly 20 characters and a tab (not a cut point) follows it: it must
+    # stay one piece, so the overlap cannot repeat only its end before "Ok."
+    text = "Abc de fg hi jk lmn.\tOk."
+    assert sentence_spans(text) == [(0, 20), (21, 24)]
+    assert _texts(text, max_tokens=1000, overlap=1, max_chars=20) == ["Abc de fg hi jk lmn.", "Ok."]
+
+
+def test_the_overlap_may_fill_the_next_passage_to_exactly_the_character_limit():
+    # "Dd ee. Ff gg hh iii." is exactly 20 characters: the repeated sentence still fits.
+    text = "Aa bb cc. Dd ee. Ff gg hh iii."
+    assert _texts(text, max_tokens=1000, overlap=5, max_chars=20) == ["Aa bb cc. Dd ee.", "Dd ee. Ff gg hh iii."]
+    assert _texts(text, max_tokens=1000, overlap=5, max_chars=19) == ["Aa bb cc. Dd ee.", "Ff gg hh iii."]
