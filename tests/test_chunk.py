@@ -161,7 +161,7 @@ def test_sentences_exactly_filling_the_character_limit_share_a_passage():
 def test_impossible_passage_sizes_are_refused_by_name(kw, name):
     from qa.errors import SettingsError
 
-    with pytest.raises(SettingsError, match=name):
+    with pytest.raises(SettingsError, match=f"^{name} must be"):
         chunk_document(doc(WEATHER), whitespace_counter, **kw)
 
 
@@ -209,11 +209,61 @@ def test_property_a_long_sentence_is_cut_at_the_last_space_in_the_second_half_of
     assert len(chunks[-1].text) <= max_chars
 
 
-def test_the_spaces_before_a_cut_are_left_out_of_both_pieces():
-    # The last space at or before the 20-character limit is the one at 15; the run of spaces
-    # before it belongs to neither piece.
-    text = "aaaa bbbbbbb   ccccccccc dd"
+@pytest.mark.parametrize("gap", [1, 2, 3])
+def test_the_spaces_before_a_cut_are_left_out_of_both_pieces(gap):
+    # The cut is at the last space at or before the 20-character limit; the whole run of spaces
+    # before it belongs to neither piece, whatever its length.
+    text = "aaaa bbbbbbb" + " " * gap + "ccccccccc dd"
     assert _pieces(text) == ["aaaa bbbbbbb", "ccccccccc dd"]
+
+
+@pytest.mark.parametrize("text", [
+    "Abc de fg hi jk lmno.\nOk.",  # 21 characters, then a line break
+    "Abc de fg hi jk lmnopqrstu vwx.\nOk then.\nFine.",  # line breaks well after the limit
+])
+def test_a_line_break_after_a_long_sentence_is_not_a_cut_point_inside_it(text):
+    chunks = chunk_document(doc(text), whitespace_counter, max_tokens=1000, overlap=0, max_chars=20)
+    assert all(len(c.text) <= 20 for c in chunks), [c.text for c in chunks]
+    assert covered(chunks, text)
+
+
+def test_sentences_of_one_word_count_one_word_piece_each():
+    assert _texts("Yes. Sure. Maybe.", max_tokens=3, overlap=0) == ["Yes. Sure. Maybe."]
+    assert _texts("Yes. Sure. Maybe.", max_tokens=2, overlap=0) == ["Yes. Sure.", "Maybe."]
+
+
+def test_the_overlap_may_fill_the_next_passage_to_exactly_the_word_piece_limit():
+    # 2 + 3 words, then 3 + 2, then 2 + 3: each step back fills the next passage exactly.
+    assert _texts(WEATHER, max_tokens=5, overlap=3) == [
+        "Rain fell. Wind rose high.", "Wind rose high. Boats left.", "Boats left. Gulls cried loudly."]
+
+
+def test_the_default_passage_size_and_overlap_are_the_settings_defaults():
+    from qa.config import Settings
+
+    text = " ".join(f"Word{i}." for i in range(260))  # 260 one-word sentences
+    chunks = chunk_document(doc(text), whitespace_counter)
+    assert len(chunks[0].text.split()) == Settings().chunk_tokens
+    assert chunks[1].text.split()[0] == f"Word{Settings().chunk_tokens - Settings().chunk_overlap}."
+
+
+def test_a_one_character_limit_cuts_every_character():
+    assert _texts("ab cd", max_tokens=10, overlap=0, max_chars=1) == ["a", "b", "c", "d"]
+
+
+def test_word_pieces_are_counted_without_the_models_special_tokens(tiny_bert):
+    from transformers import AutoTokenizer
+
+    from qa.chunk import wordpiece_counter
+
+    tok = AutoTokenizer.from_pretrained(tiny_bert)
+    count = wordpiece_counter(tok)
+    texts = ["Lee met Xi in Beijing.", "Denuclearization"]
+    offsets = count(texts)
+    assert [len(o) for o in offsets] == [len(tok.tokenize(t)) for t in texts]
+    assert all(e > s for o in offsets for s, e in o)  # no (0, 0) of a special token
+    assert texts[0][slice(*offsets[0][0])] == "Lee"
+    assert count([]) == []
 
 
 def test_a_step_back_never_starts_a_passage_inside_a_sentence_of_exactly_the_limit():
