@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from qa.store.faiss_store import FaissStore, _all_vectors, build_faiss
-from tests.conftest import STORE_INFO as INFO, HashEmbedder, fill, make_docs
+from tests.conftest import STORE_INFO as INFO, HashEmbedder, chunks_of, fill, make_docs
 
 
 def _unit_vectors(n: int, dim: int = 8, seed: int = 0) -> np.ndarray:
@@ -79,3 +79,61 @@ def test_a_query_vector_may_be_a_plain_list_of_numbers(store):
     hits = store.dense_search(as_list, 2)
     assert [c.id for c, _ in hits] == [c.id for c, _ in store.dense_search(vector, 2)]
     assert "Cats hunt mice" in hits[0][0].text
+
+
+def test_a_document_deleted_in_two_steps_before_a_save_is_gone_from_the_kept_copies(tmp_path):
+    from qa.store.base import DocumentArchive
+
+    store = fill(FaissStore(tmp_path / "idx", INFO), make_docs())
+    store.save()
+    cats, rome = (d.id for d in make_docs()[:2])
+    store.delete([cats])
+    store.delete([rome])
+    store.save()
+    kept = set(DocumentArchive(tmp_path / "idx" / "documents").ids())
+    assert cats not in kept and rome not in kept and len(kept) == 1  # a rebuild cannot bring them back
+
+
+def test_another_process_s_save_is_seen_after_a_refresh_with_the_same_settings(tmp_path):
+    first = fill(FaissStore(tmp_path / "idx", INFO, approximate_above=7), make_docs())
+    first.save()
+    second = FaissStore.load(tmp_path / "idx", INFO, approximate_above=7)
+    assert second.refresh() is second  # nothing newer yet
+    more = make_docs({"owls.txt": "Owls hunt at night and sleep by day."})
+    first.upsert(more, chunks_of(more), HashEmbedder().embed([c.text for c in chunks_of(more)]))
+    first.save()
+    fresh = second.refresh()
+    assert more[0].id in fresh.documents and fresh.approximate_above == 7
+    assert fresh.copy().approximate_above == 7
+
+
+def test_a_saved_keyword_index_is_read_not_rebuilt(tmp_path, monkeypatch, caplog):
+    import qa.store.faiss_store as faiss_store
+
+    fill(FaissStore(tmp_path / "idx", INFO), make_docs()).save()
+    loaded = FaissStore.load(tmp_path / "idx", INFO)
+
+    def rebuild(texts):
+        raise AssertionError("the keyword index was rebuilt from the passages")
+
+    monkeypatch.setattr(faiss_store, "bm25_index", rebuild)
+    hits = loaded.keyword_search("Colosseum Titus", 2)
+    assert "Colosseum" in hits[0][0].text
+    assert "rebuilding" not in caplog.text
+
+
+@pytest.mark.parametrize("keep", ["CURRENT", "generations", "documents"])
+def test_a_folder_with_any_part_of_an_index_left_is_an_index(tmp_path, keep):
+    import shutil
+
+    folder = tmp_path / "idx"
+    fill(FaissStore(folder, INFO), make_docs()).save()
+    for part in folder.iterdir():
+        is_gen = part.name.startswith("gen-")
+        wanted = (keep == "CURRENT" and part.name == "CURRENT") or (keep == "generations" and is_gen) or (keep == "documents" and part.name == "documents")
+        if not wanted and part.name != ".lock":
+            shutil.rmtree(part) if part.is_dir() else part.unlink()
+    assert FaissStore.exists(folder)
+    shutil.rmtree(folder)
+    folder.mkdir()
+    assert not FaissStore.exists(folder)
