@@ -137,3 +137,33 @@ def test_a_folder_with_any_part_of_an_index_left_is_an_index(tmp_path, keep):
     shutil.rmtree(folder)
     folder.mkdir()
     assert not FaissStore.exists(folder)
+
+
+@pytest.mark.parametrize("edit", [{"chunks": 999}, {"format": "an older format"}])
+def test_a_manifest_that_does_not_match_its_files_is_refused_with_how_to_rebuild(tmp_path, edit):
+    import json
+
+    from qa.store.base import IndexCorruptError
+
+    folder = tmp_path / "idx"
+    fill(FaissStore(folder, INFO), make_docs()).save()
+    manifest_file = next(folder.glob("gen-*")) / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    manifest.update(edit)
+    manifest_file.write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorruptError, match="incomplete or from another version") as refused:
+        FaissStore.load(folder, INFO)
+    assert "qa index --rebuild" in str(refused.value) and f"delete the folder {folder}" in str(refused.value)
+
+
+def test_opening_a_folder_without_an_index_says_where_it_looked(tmp_path):
+    with pytest.raises(FileNotFoundError, match=f"no index in {tmp_path / 'nothing'}"):
+        FaissStore.load(tmp_path / "nothing", INFO)
+
+
+def test_passages_and_vectors_of_different_counts_are_refused_with_both_counts(tmp_path):
+    docs = make_docs()
+    chunks = chunks_of(docs)
+    vectors = HashEmbedder().embed([c.text for c in chunks])
+    with pytest.raises(ValueError, match=f"^{len(chunks)} passages but {len(chunks) - 1} vectors$"):
+        FaissStore(tmp_path / "idx", INFO).upsert(docs, chunks, vectors[:-1])
