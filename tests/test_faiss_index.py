@@ -3,9 +3,13 @@ searches that ask for nothing or hold nothing."""
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import numpy as np
 import pytest
 
+from qa.store.base import DocumentArchive, IndexCorruptError
 from qa.store.faiss_store import FaissStore, _all_vectors, build_faiss
 from tests.conftest import STORE_INFO as INFO, HashEmbedder, chunks_of, fill, make_docs
 
@@ -82,8 +86,6 @@ def test_a_query_vector_may_be_a_plain_list_of_numbers(store):
 
 
 def test_a_document_deleted_in_two_steps_before_a_save_is_gone_from_the_kept_copies(tmp_path):
-    from qa.store.base import DocumentArchive
-
     store = fill(FaissStore(tmp_path / "idx", INFO), make_docs())
     store.save()
     cats, rome = (d.id for d in make_docs()[:2])
@@ -124,8 +126,6 @@ def test_a_saved_keyword_index_is_read_not_rebuilt(tmp_path, monkeypatch, caplog
 
 @pytest.mark.parametrize("keep", ["CURRENT", "generations", "documents"])
 def test_a_folder_with_any_part_of_an_index_left_is_an_index(tmp_path, keep):
-    import shutil
-
     folder = tmp_path / "idx"
     fill(FaissStore(folder, INFO), make_docs()).save()
     for part in folder.iterdir():
@@ -141,10 +141,6 @@ def test_a_folder_with_any_part_of_an_index_left_is_an_index(tmp_path, keep):
 
 @pytest.mark.parametrize("edit", [{"chunks": 999}, {"format": "an older format"}])
 def test_a_manifest_that_does_not_match_its_files_is_refused_with_how_to_rebuild(tmp_path, edit):
-    import json
-
-    from qa.store.base import IndexCorruptError
-
     folder = tmp_path / "idx"
     fill(FaissStore(folder, INFO), make_docs()).save()
     manifest_file = next(folder.glob("gen-*")) / "manifest.json"
