@@ -1,6 +1,7 @@
 """Reader training on a tiny file with a tiny model: steps, safetensors checkpoints, resuming."""
 
 import json
+import shutil
 
 import pytest
 import torch
@@ -84,3 +85,40 @@ def test_training_windows_follow_the_reader_rules(tmp_path, data_dir):
         TrainConfig(data_dir=data_dir, output_dir=tmp_path, precision="fp8")
     with pytest.raises(ValueError, match="stride"):
         TrainConfig(data_dir=data_dir, output_dir=tmp_path, max_length=64, stride=50, max_question_tokens=16)
+
+
+def test_the_learning_rate_warms_up_then_decays_to_zero_at_a_total_that_may_be_cut():
+    schedule = loop.LinearSchedule(warmup=4, total=20)
+    assert [schedule(s) for s in (0, 2, 4)] == [0.0, 0.5, 1.0]
+    assert schedule(12) == pytest.approx(0.5) and schedule(20) == 0.0 and schedule(25) == 0.0
+    schedule.total = 12
+    assert schedule(8) == pytest.approx(0.5) and schedule(12) == 0.0
+
+
+def test_a_run_fitted_to_its_minutes_keeps_the_batches_the_measured_pace_allows(tmp_path, data_dir):
+    cfg = TrainConfig(data_dir=data_dir, output_dir=tmp_path, grad_accum=2)
+    model = torch.nn.Linear(2, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    run = loop.Run(model, optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, loop.LinearSchedule(2, 50)))
+    order = [[i] for i in range(100)]
+    loop.fit_to_time(cfg, run, order, done=10, seconds_per_batch=0.5, seconds_left=20.0)
+    assert len(order) == 50 and run.scheduler.lr_lambdas[0].total == 25  # 40 more batches, 2 per step
+    loop.fit_to_time(cfg, run, order, done=10, seconds_per_batch=0.5, seconds_left=1000.0)
+    assert len(order) == 50  # time to spare: nothing added, nothing cut
+
+
+def test_a_run_with_little_time_trains_fewer_batches_and_windows_are_made_once(tmp_path, data_dir, tiny_bert, monkeypatch):
+    monkeypatch.setattr(loop, "WARM_BATCHES", 0)
+    monkeypatch.setattr(loop, "PACE_BATCHES", 1)
+    said = []
+    full = json.loads((train_reader(config(tmp_path, data_dir, tiny_bert, "full"), log=said.append) / "training.json").read_text())
+    assert not any("read from" in line for line in said)
+    work = tmp_path / "full-work"  # a new run in the same folder: its windows are kept, its checkpoint is not
+    (work / "CHECKPOINT").unlink()
+    for folder in work.glob("checkpoint-*"):
+        shutil.rmtree(folder)
+    short = train_reader(config(tmp_path, data_dir, tiny_bert, "full", minutes=1e-9), log=said.append)
+    assert any("training windows read from" in line for line in said)  # same windows, same work folder
+    assert json.loads((short / "training.json").read_text())["batches"] == 2 < full["batches"]
+    with pytest.raises(ValueError, match="minutes must be greater than 0"):
+        config(tmp_path, data_dir, tiny_bert, "none", minutes=0)

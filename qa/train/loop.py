@@ -57,6 +57,9 @@ class TrainConfig:
         precision: "auto" (bf16 where the processor has it), "bf16" or "fp32".
         seed: Seed of data order, synthetic negatives and head initialisation.
         checkpoint_minutes: Minutes between checkpoints.
+        minutes: Fit the run into this many minutes of training (a lent GPU's lease): once a few
+            batches are timed (`PACE_BATCHES`) the batches left are cut to what the measured pace allows
+            and the learning rate decays to 0 at the new end; None = all `epochs`.
         max_examples: Cap on answerable examples in total (for quick trials).
         tune: Which weights change: "full", "lora" (adapters, the accurate reader's format)
             or "top" (the top `top_layers` layers); see qa/train/tuning.py.
@@ -96,6 +99,7 @@ class TrainConfig:
     precision: str = "auto"
     seed: int = 13
     checkpoint_minutes: float = 10.0
+    minutes: float | None = None
     max_examples: int | None = None
     tune: str = "full"
     lora_rank: int = 16
@@ -111,7 +115,8 @@ class TrainConfig:
         if self.precision not in ("auto", "bf16", "fp32"):  # int8 is for reading, not for training
             raise SettingsError(f"precision must be auto, bf16 or fp32, not {self.precision!r}")
         self.windows  # noqa: B018 - the reader's checks of window lengths
-        for name, value in (("batch_size", self.batch_size), ("grad_accum", self.grad_accum), ("epochs", self.epochs)):
+        for name, value in (("batch_size", self.batch_size), ("grad_accum", self.grad_accum), ("epochs", self.epochs),
+                            ("minutes", 1.0 if self.minutes is None else self.minutes)):
             if value <= 0:
                 raise SettingsError(f"{name} must be greater than 0, not {value}")
         from qa.train.tuning import TUNE_METHODS
@@ -175,6 +180,36 @@ def build_features(cfg: TrainConfig, tokenizer: Any, log: Any = print) -> tuple[
     return features, stats
 
 
+# The settings that decide the training windows: a run that differs only in others reuses them.
+FEATURE_SETTINGS = ("files", "unanswerable_ratio", "question_edit_share", "miss_window_keep", "max_length", "stride",
+                    "max_question_tokens", "seed", "max_examples", "unanswerable_files", "first_half_files",
+                    "avoid_ids_file", "unanswerable_repeat", "unanswerable_limit", "unanswerable_caps")
+
+
+def cached_features(cfg: TrainConfig, tokenizer: Any, log: Any = print) -> tuple[list, dict[str, Any]]:
+    """`build_features`, kept in `cfg.work_dir` so that a resumed run (or one started with the
+    windows made ahead, on a machine lent for minutes) does not tokenise again."""
+    import hashlib
+    import pickle
+
+    vocab = hashlib.sha256(json.dumps(tokenizer.get_vocab(), sort_keys=True).encode()).hexdigest()
+    key = json.dumps([{k: getattr(cfg, k) for k in FEATURE_SETTINGS}, str(Path(cfg.data_dir).resolve()), vocab],
+                     sort_keys=True, default=str)
+    path = Path(cfg.work_dir) / f"features-{hashlib.sha256(key.encode()).hexdigest()[:12]}.pkl"
+    if path.exists():
+        with open(path, "rb") as f:
+            features, stats = pickle.load(f)
+        log(f"{stats['windows']} training windows read from {path}")
+        return features, stats
+    features, stats = build_features(cfg, tokenizer, log)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_suffix(".tmp")
+    with open(temp, "wb") as f:
+        pickle.dump((features, stats), f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temp, path)
+    return features, stats
+
+
 def _collate(features: list, pad_id: int) -> dict[str, Any]:
     import torch
 
@@ -219,10 +254,30 @@ def build_model(cfg: TrainConfig, base: str, device: str) -> Any:
     return model
 
 
+class LinearSchedule:
+    """The learning-rate factor at a step: linear warm-up, then linear decay to 0 at `total`.
+
+    A plain object rather than a closure, so that `total` can be cut while training (a run fitted
+    to its minutes) and is saved with the scheduler's state in a checkpoint.
+    """
+
+    def __init__(self, warmup: int, total: int) -> None:
+        self.warmup, self.total = warmup, total
+
+    def __call__(self, step: int) -> float:
+        if step < self.warmup:
+            return step / max(1, self.warmup)
+        return max(0.0, (self.total - step) / max(1, self.total - self.warmup))
+
+
+# A run fitted to its minutes times batches WARM_BATCHES to WARM_BATCHES + PACE_BATCHES (the first
+# ones pay for kernel set-up) and then decides how many batches it has time for.
+WARM_BATCHES, PACE_BATCHES = 10, 50
+
+
 def build_optimizer(cfg: TrainConfig, model: Any, total_steps: int) -> tuple[Any, Any]:
     """AdamW (no weight decay on biases and LayerNorm) and its linear warm-up and decay."""
     import torch
-    from transformers import get_linear_schedule_with_warmup
 
     params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     plain = [p for n, p in params if "bias" in n or "LayerNorm" in n]
@@ -231,7 +286,7 @@ def build_optimizer(cfg: TrainConfig, model: Any, total_steps: int) -> tuple[Any
         [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": plain, "weight_decay": 0.0}],
         lr=cfg.learning_rate,
     )
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(total_steps * cfg.warmup), total_steps)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, LinearSchedule(int(total_steps * cfg.warmup), total_steps))
     return optimizer, scheduler
 
 
@@ -261,15 +316,23 @@ class Run:
 
 def run_batches(cfg: TrainConfig, run: Run, features: list, order: list[list[int]], pad_id: int,
                 device: str, bf16: bool, checkpoint: Any) -> None:
-    """Train on `order[run.batches:]`, calling `checkpoint(run)` every `checkpoint_minutes`."""
+    """Train on `order[run.batches:]`, calling `checkpoint(run)` every `checkpoint_minutes`; with
+    `cfg.minutes`, `order` is cut to the batches the measured pace has time for."""
     import torch
     from tqdm.auto import tqdm
 
     run.model.train()
-    last_ckpt = tick = time.time()
+    last_ckpt = tick = started = time.time()
     seen = 0
+    first = run.batches
     bar = tqdm(total=len(order), initial=run.batches, unit="batch", dynamic_ncols=True, mininterval=5)
-    for b in range(run.batches, len(order)):
+    b = run.batches
+    while b < len(order):
+        if cfg.minutes is not None and b - first == WARM_BATCHES:
+            paced = time.time()
+        if cfg.minutes is not None and b - first == WARM_BATCHES + PACE_BATCHES:
+            fit_to_time(cfg, run, order, b, (time.time() - paced) / PACE_BATCHES, cfg.minutes * 60 - (time.time() - started))
+            bar.total = len(order)
         batch = {k: v.to(device) for k, v in _collate([features[i] for i in order[b]], pad_id).items()}
         with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=bf16):
             loss = run.model(**batch).loss
@@ -289,7 +352,20 @@ def run_batches(cfg: TrainConfig, run: Run, features: list, order: list[list[int
         if step_done and time.time() - last_ckpt > cfg.checkpoint_minutes * 60:
             checkpoint(run)
             last_ckpt = time.time()
+        b += 1
     bar.close()
+
+
+def fit_to_time(cfg: TrainConfig, run: Run, order: list[list[int]], done: int, seconds_per_batch: float,
+                seconds_left: float) -> None:
+    """Cut `order` (in place) to the batches that `seconds_left` allows at this pace, and end the
+    learning-rate decay there; a run with time to spare is left as it is."""
+    keep = done + max(1, int(seconds_left / max(seconds_per_batch, 1e-9)))
+    if keep >= len(order):
+        return
+    del order[keep:]
+    schedule = run.scheduler.lr_lambdas[0]
+    schedule.total = max(schedule.warmup + 1, keep // cfg.grad_accum)
 
 
 def train_reader(cfg: TrainConfig, log: Any = print) -> Path:
@@ -318,7 +394,7 @@ def train_reader(cfg: TrainConfig, log: Any = print) -> Path:
     random.seed(cfg.seed)
 
     tokenizer = AutoTokenizer.from_pretrained(base)
-    features, data_stats = build_features(cfg, tokenizer, log)
+    features, data_stats = cached_features(cfg, tokenizer, log)
     total_batches = int(math.ceil(len(features) / cfg.batch_size) * cfg.epochs)
     total_steps = max(1, total_batches // cfg.grad_accum)
     model = prepare_for_tuning(build_model(cfg, base, device), cfg.tune, cfg.lora_rank, cfg.top_layers)

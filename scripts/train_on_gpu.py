@@ -1,0 +1,274 @@
+"""Train both readers on SQuAD 2.0 whole on a GPU lent for minutes, and read the validation files there.
+
+A lent GPU machine has no network and takes at most ~64 MB of files per call, so the work is
+staged: `pack` (here) writes the data and the fast reader's weights (the first call's load) and
+the accurate base in bf16 with the shipped adapters, cut into pieces that each fit one call.
+There, `fast` starts in the background while the pieces arrive, `accurate` runs when the last
+one is in, and `collect` packs what they made into pieces that fit the way back; `unpack` (here)
+puts the readers into a folder and the validation reads into `scripts/evaluate_reader.py`'s cache,
+so that refitting confidence and thresholds costs no reading on the CPU.
+
+    python scripts/train_on_gpu.py pack .gpu                       # here
+    python scripts/train_on_gpu.py fast --data D --work W           # there, each reader:
+    python scripts/train_on_gpu.py accurate --data D --work W --pieces P --minutes 4.5
+    python scripts/train_on_gpu.py collect --work W --out $OUT
+    python scripts/train_on_gpu.py unpack FILES_DIR --to runs/gpu   # here
+
+Recipe (both readers continue from the shipped ones): every answerable question of SQuAD v1.1
+train, all 41,060 joined unanswerable questions of SQuAD 2.0 train and its 348 with plausible
+answers, the first half of SQuAD v2.0 DEV, TyDi QA train and 2,000 SQuAD-Shifts questions: about
+one question in three unanswerable, as in SQuAD 2.0. Each run is fitted to its minutes
+(`TrainConfig.minutes`). The accurate reader trains every encoder layer (embeddings frozen) and
+ships the change as rank-`--rank` adapters (a truncated SVD).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+DATA = ROOT.parent / "shared" / "data" / "qa-train"
+DATA_FILES = ("squad_v1.1_train", "squad_v2.0_train_unanswerable_joined", "squad_v2.0_train_unanswerable",
+              "squad_v2.0_DEV_minus_heldout", "squad_v1.1_DEV_minus_heldout", "tydiqa_goldp_en_train",
+              "tydiqa_goldp_en_dev", "squadshifts_new_wiki_test")
+V2_DEV, V2_PLAUSIBLE, V2_JOINED = "squad_v2.0_DEV_minus_heldout", "squad_v2.0_train_unanswerable", "squad_v2.0_train_unanswerable_joined"
+WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"  # frozen in the fast reader's training: not sent back
+PIECE_BYTES = 62_000_000  # one call carries at most 64 MiB with the work tree
+RETURN_BYTES = 15 * 2**20  # a file back is at most 16 MiB
+RECIPES: dict[str, dict[str, Any]] = {  # per reader: learning rate, batch, epochs, how its weights change
+    "fast": {"learning_rate": 5e-5, "batch_size": 48, "epochs": 2.0, "tune": "full"},
+    "accurate": {"learning_rate": 3e-5, "batch_size": 32, "epochs": 2.0, "tune": "top", "top_layers": 12},
+}
+
+
+def config(reader: str, data: Path, work: Path, minutes: float | None, base: str | None = None,
+           max_examples: int | None = None):  # noqa: ANN201
+    """The training run of `reader` (the same windows whether built ahead or when training)."""
+    from qa.read import SHIPPED_READER
+    from qa.train.loop import TrainConfig
+
+    files = {"squad_v1.1_train": None, "tydiqa_goldp_en_train": None, "squadshifts_new_wiki_test": 2000,
+             V2_DEV: None, V2_PLAUSIBLE: None, V2_JOINED: None}
+    return TrainConfig(
+        data_dir=data, output_dir=work / "out", work_dir=work, base_model=base or str(SHIPPED_READER), files=files,
+        unanswerable_files=(V2_DEV, V2_PLAUSIBLE, V2_JOINED), first_half_files=(V2_DEV,), unanswerable_ratio=0.03,
+        max_length=192, stride=64, precision="auto", checkpoint_minutes=1e9, seed=43, minutes=minutes,
+        max_examples=max_examples, unanswerable_limit=max_examples and max_examples // 2, **RECIPES[reader],
+    )
+
+
+def pack(stage: Path) -> None:
+    """Here: the first call's load (data, fast reader) and the accurate pieces, under `stage`."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from qa.accurate import ACCURATE_READER, base_model_dir
+    from qa.read import SHIPPED_READER
+
+    first = stage / "first"
+    first.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(first / "data.tgz", "w:gz") as tar:
+        for name in DATA_FILES:
+            tar.add(DATA / f"{name}.json", arcname=f"data/{name}.json")
+    shutil.copy(SHIPPED_READER / "model.safetensors", first / "model.safetensors")
+    base = base_model_dir()
+    work = stage / "accurate-load"
+    (work / "base").mkdir(parents=True, exist_ok=True)
+    weights = {k: v.to(torch.bfloat16) for k, v in load_file(str(base / "model.safetensors")).items()}
+    save_file(weights, str(work / "base" / "model.bf16.safetensors"))
+    for src in base.iterdir():
+        if src.name not in ("model.safetensors", "SHA256"):
+            shutil.copy(src, work / "base" / src.name)
+    shutil.copy(ACCURATE_READER / "adapter_model.safetensors", work / "adapter_model.safetensors")
+    blob = stage / "accurate.tar"
+    with tarfile.open(blob, "w") as tar:
+        tar.add(work, arcname="accurate-load")
+    shutil.rmtree(work)
+    with open(blob, "rb") as f:
+        for i, chunk in enumerate(iter(lambda: f.read(PIECE_BYTES), b"")):
+            (stage / f"p{i + 1}").mkdir(exist_ok=True)
+            (stage / f"p{i + 1}" / "accurate.tar.part").write_bytes(chunk)
+    blob.unlink()
+    print(*sorted(f"{p.relative_to(stage)} {p.stat().st_size / 1e6:.1f} MB" for p in stage.rglob("*") if p.is_file()), sep="\n")
+
+
+def assemble_accurate(pieces: list[Path], into: Path) -> None:
+    """There: the accurate base in fp32 where `qa.accurate` looks for it, and the shipped adapters."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from qa.accurate import ACCURATE_READER, BASE_SHA256, default_cache_dir
+
+    blob = into / "accurate.tar"
+    with open(blob, "wb") as joined:
+        for piece in pieces:
+            joined.write(piece.read_bytes())
+    with tarfile.open(blob) as tar:
+        tar.extractall(into, filter="data")
+    load = into / "accurate-load"
+    target = default_cache_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    for src in (load / "base").iterdir():
+        if not src.name.endswith(".safetensors"):
+            shutil.copy(src, target / src.name)
+    weights = {k: v.to(torch.float32) for k, v in load_file(str(load / "base" / "model.bf16.safetensors")).items()}
+    save_file(weights, str(target / "model.safetensors"), metadata={"format": "pt"})
+    (target / "SHA256").write_text(BASE_SHA256 + "\n")  # the bf16-rounded base stands in for the exact one
+    shutil.copy(load / "adapter_model.safetensors", ACCURATE_READER / "adapter_model.safetensors")
+
+
+def train(reader: str, data: Path, work: Path, minutes: float | None, features_only: bool = False,
+          max_examples: int | None = None) -> Path:
+    """Train `reader` (or only build its windows); returns the folder of the reader to ship."""
+    from transformers import AutoTokenizer
+
+    from qa.accurate import ACCURATE_READER
+    from qa.train.loop import cached_features, train_reader
+
+    if features_only:  # the accurate tokenizer is the adapter folder's: no base needed yet
+        tokenizer_dir = ACCURATE_READER if reader == "accurate" else config(reader, data, work, None).base_model
+        cached_features(config(reader, data, work, minutes, max_examples=max_examples),
+                        AutoTokenizer.from_pretrained(tokenizer_dir))
+        return work
+    if reader == "fast":
+        return train_reader(config(reader, data, work, minutes, max_examples=max_examples))
+    from train_squad2 import merged_accurate_base
+
+    from qa.train.tuning import extract_adapters
+
+    full = train_reader(config(reader, data, work, minutes, base=str(merged_accurate_base(work)), max_examples=max_examples))
+    return extract_adapters(full, work / "adapters", rank=RANK)
+
+
+RANK = 64
+
+
+def read_validation(folder: Path, data: Path, cache: Path, adapters: bool, limit: int | None = None) -> None:
+    """The reader's results on the validation files, in `scripts/evaluate_reader.py`'s cache layout."""
+    from evaluate_reader import FILES, TYDI, _weights_hash
+
+    from qa.calibration import Calibration
+    from qa.eval.evaluate import run_reader
+    from qa.eval.run import select_part
+    from qa.eval.squad import load_squad
+    from qa.read import Reader
+    from qa.readers import ReaderChoice, model_loader
+
+    import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    reader = Reader(folder, None, device=device, loader=model_loader(ReaderChoice(folder, device, adapters)))
+    for name, part in sorted(FILES.values(), key=lambda f: f[1] is None) + list(TYDI.values()):  # v2.0 first
+        exs = select_part(load_squad(data / name), part)[:limit]
+        t0 = time.time()
+        run = run_reader(exs, reader, Calibration(), batch_questions=32)
+        stem = Path(name).stem
+        out = cache / _weights_hash(folder) / f"{stem}{f'-{part}' if part else ''}-{len(exs)}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps([r.__dict__ for r in run.results]))
+        (cache / f"{'accurate' if adapters else 'fast'}.hash").write_text(_weights_hash(folder))
+        print(f"{folder.name}: {name} ({part or 'all'}) {len(exs)} questions read in {time.time() - t0:.0f} s", flush=True)
+
+
+def collect(work: Path, out: Path) -> None:
+    """There: what the runs made, as one tar cut into pieces that fit the way back."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    blob = work / "back.tgz"
+    fast = work / "fast" / "out"
+    if (fast / "model.safetensors").exists():
+        kept = {k: v for k, v in load_file(str(fast / "model.safetensors")).items() if k != WORD_EMBEDDINGS}
+        save_file(kept, str(work / "fast-without-word-embeddings.safetensors"), metadata={"format": "pt"})
+    with tarfile.open(blob, "w:gz", compresslevel=3) as tar:  # the reads (JSON) shrink several times
+        for path, name in ((fast, "fast"), (work / "accurate" / "adapters", "accurate"), (work / "eval-cache", "eval-cache"),
+                           (work / "fast-without-word-embeddings.safetensors", "fast-without-word-embeddings.safetensors")):
+            if path.exists():
+                tar.add(path, arcname=name, filter=lambda t: None if t.name.endswith("fast/model.safetensors") else t)
+        for log in work.glob("*.log"):
+            tar.add(log, arcname=f"logs/{log.name}")
+        for card in work.glob("*/out/training.json"):
+            tar.add(card, arcname=f"logs/{card.parent.parent.name}-full-training.json")
+    out.mkdir(parents=True, exist_ok=True)
+    with open(blob, "rb") as f:
+        for i, chunk in enumerate(iter(lambda: f.read(RETURN_BYTES), b"")):
+            (out / f"back.tgz.{i:02d}").write_bytes(chunk)
+    del torch
+
+
+def unpack(files: Path, to: Path) -> None:
+    """Here: the readers as shippable folders under `to`, and the validation reads in the cache."""
+    from safetensors.torch import load_file, save_file
+
+    from qa.read import SHIPPED_READER
+
+    to.mkdir(parents=True, exist_ok=True)
+    blob = to / "back.tgz"
+    with open(blob, "wb") as joined:
+        for piece in sorted(files.glob("back.tgz.*")):
+            joined.write(piece.read_bytes())
+    with tarfile.open(blob) as tar:
+        tar.extractall(to, filter="data")
+    partial = to / "fast-without-word-embeddings.safetensors"
+    if partial.exists():
+        weights = load_file(str(partial))
+        weights[WORD_EMBEDDINGS] = load_file(str(SHIPPED_READER / "model.safetensors"))[WORD_EMBEDDINGS]
+        save_file(weights, str(to / "fast" / "model.safetensors"), metadata={"format": "pt"})
+    from evaluate_reader import _weights_hash
+
+    cache = ROOT / "runs" / "eval-cache"
+    for role in ("fast", "accurate"):  # the fast weights rebuilt here hash differently from those read there
+        sent = to / "eval-cache" / f"{role}.hash"
+        if sent.exists() and (to / role).exists():
+            shutil.copytree(to / "eval-cache" / sent.read_text(), cache / _weights_hash(to / role), dirs_exist_ok=True)
+    print(f"readers in {to}/fast and {to}/accurate; validation reads in {cache}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("step", choices=["pack", "fast", "accurate", "features", "collect", "unpack"])
+    ap.add_argument("path", type=Path, nargs="?", help="pack: the stage folder; unpack: the folder of the files back")
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/gpu"))
+    ap.add_argument("--reader", choices=sorted(RECIPES), default="accurate", help="features: whose windows to build")
+    ap.add_argument("--pieces", type=Path, help="accurate: the folder holding p1/, p2/, ... as packed")
+    ap.add_argument("--minutes", type=float, default=None, help="fit the training into this many minutes")
+    ap.add_argument("--out", type=Path, help="collect: where the pieces to send back go")
+    ap.add_argument("--max-examples", type=int, help="train on this many answerable questions only (a trial)")
+    ap.add_argument("--limit", type=int, help="read this many questions of each validation file only (a trial)")
+    ap.add_argument("--to", type=Path, default=ROOT / "runs" / "gpu", help="unpack: where the readers go")
+    args = ap.parse_args()
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    work = args.work
+    if args.step == "pack":
+        pack(args.path)
+    elif args.step == "unpack":
+        unpack(args.path, args.to)
+    elif args.step == "collect":
+        collect(work, args.out)
+    elif args.step == "features":
+        train(args.reader, args.data, work / args.reader, args.minutes, features_only=True, max_examples=args.max_examples)
+    else:
+        if args.step == "accurate":
+            assemble_accurate(sorted(args.pieces.glob("p*/accurate.tar.part")), work)
+        t0 = time.time()
+        folder = train(args.step, args.data, work / args.step, args.minutes, max_examples=args.max_examples)
+        print(f"{args.step}: trained in {time.time() - t0:.0f} s, reading the validation files", flush=True)
+        read_validation(folder, args.data, work / "eval-cache", adapters=args.step == "accurate", limit=args.limit)
+        (work / f"{args.step}.done").write_text("done\n")
+
+
+if __name__ == "__main__":
+    main()
