@@ -9,10 +9,26 @@ puts the readers into a folder and the validation reads into `scripts/evaluate_r
 so that refitting confidence and thresholds costs no reading on the CPU.
 
     python scripts/train_on_gpu.py pack .gpu                       # here
-    python scripts/train_on_gpu.py fast --data D --work W           # there, each reader:
-    python scripts/train_on_gpu.py accurate --data D --work W --pieces P --minutes 4.5
-    python scripts/train_on_gpu.py collect --work W --out $OUT
+    python scripts/train_on_gpu.py fast --data D --base B --minutes 3   # there, each reader:
+    python scripts/train_on_gpu.py accurate --data D --pieces P --minutes 4
+    python scripts/train_on_gpu.py collect --out $OUT
     python scripts/train_on_gpu.py unpack FILES_DIR --to runs/gpu   # here
+
+The calls of the lease of 2026-12-04 (about 12 minutes of the 15; tokenising takes a minute of
+the machine's CPU, training 3-4 minutes per reader, reading the validation files under a minute):
+
+  1. carry .gpu/first: unpack data.tgz into /tmp/gpu, copy model.safetensors to /tmp/gpu/fast-base
+     (with the shipped reader's other files), then start, each with `setsid nohup ... &` so that they
+     outlive the call, `fast --data /tmp/gpu/data --base /tmp/gpu/fast-base --minutes 3` and
+     `features --reader accurate --data /tmp/gpu/data`;
+  2.-4. carry .gpu/p1, .gpu/p2, .gpu/p3 in turn, copying each into /tmp/gpu/pieces/;
+  5. carry .gpu/p4, copy it, wait for /tmp/gpu/accurate/features-*.pkl, run `accurate --pieces
+     /tmp/gpu/pieces --minutes 4`, wait for /tmp/gpu/fast.done, `collect --out $OUT`.
+
+Keep everything there under /tmp: a file written into the work tree's copy (a tracked path) is
+gone after the next call's copy (that lease lost its first fast run to it).
+Each call here needs the two weight files out of git's index for the call (`git rm --cached`,
+listed in .git/info/exclude; `git reset` them after): with them the work tree is over 64 MB.
 
 Recipe (both readers continue from the shipped ones): every answerable question of SQuAD v1.1
 train, all 41,060 joined unanswerable questions of SQuAD 2.0 train and its 348 with plausible
@@ -53,7 +69,7 @@ RECIPES: dict[str, dict[str, Any]] = {  # per reader: learning rate, batch, epoc
 }
 
 
-def config(reader: str, data: Path, work: Path, minutes: float | None, base: str | None = None,
+def config(reader: str, data: Path, work: Path, minutes: float | None, base: str | Path | None = None,
            max_examples: int | None = None):  # noqa: ANN201
     """The training run of `reader` (the same windows whether built ahead or when training)."""
     from qa.read import SHIPPED_READER
@@ -62,7 +78,7 @@ def config(reader: str, data: Path, work: Path, minutes: float | None, base: str
     files = {"squad_v1.1_train": None, "tydiqa_goldp_en_train": None, "squadshifts_new_wiki_test": 2000,
              V2_DEV: None, V2_PLAUSIBLE: None, V2_JOINED: None}
     return TrainConfig(
-        data_dir=data, output_dir=work / "out", work_dir=work, base_model=base or str(SHIPPED_READER), files=files,
+        data_dir=data, output_dir=work / "out", work_dir=work, base_model=str(base or SHIPPED_READER), files=files,
         unanswerable_files=(V2_DEV, V2_PLAUSIBLE, V2_JOINED), first_half_files=(V2_DEV,), unanswerable_ratio=0.03,
         max_length=192, stride=64, precision="auto", checkpoint_minutes=1e9, seed=43, minutes=minutes,
         max_examples=max_examples, unanswerable_limit=max_examples and max_examples // 2, **RECIPES[reader],
@@ -130,7 +146,7 @@ def assemble_accurate(pieces: list[Path], into: Path) -> None:
 
 
 def train(reader: str, data: Path, work: Path, minutes: float | None, features_only: bool = False,
-          max_examples: int | None = None) -> Path:
+          max_examples: int | None = None, base: Path | None = None) -> Path:
     """Train `reader` (or only build its windows); returns the folder of the reader to ship."""
     from transformers import AutoTokenizer
 
@@ -143,7 +159,7 @@ def train(reader: str, data: Path, work: Path, minutes: float | None, features_o
                         AutoTokenizer.from_pretrained(tokenizer_dir))
         return work
     if reader == "fast":
-        return train_reader(config(reader, data, work, minutes, max_examples=max_examples))
+        return train_reader(config(reader, data, work, minutes, base=base, max_examples=max_examples))
     from train_squad2 import merged_accurate_base
 
     from qa.train.tuning import extract_adapters
@@ -243,6 +259,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--work", type=Path, default=Path("/tmp/gpu"))
     ap.add_argument("--reader", choices=sorted(RECIPES), default="accurate", help="features: whose windows to build")
+    ap.add_argument("--base", type=Path, help="fast: the reader folder to continue (default: the shipped one)")
     ap.add_argument("--pieces", type=Path, help="accurate: the folder holding p1/, p2/, ... as packed")
     ap.add_argument("--minutes", type=float, default=None, help="fit the training into this many minutes")
     ap.add_argument("--out", type=Path, help="collect: where the pieces to send back go")
@@ -264,7 +281,7 @@ def main() -> None:
         if args.step == "accurate":
             assemble_accurate(sorted(args.pieces.glob("p*/accurate.tar.part")), work)
         t0 = time.time()
-        folder = train(args.step, args.data, work / args.step, args.minutes, max_examples=args.max_examples)
+        folder = train(args.step, args.data, work / args.step, args.minutes, max_examples=args.max_examples, base=args.base)
         print(f"{args.step}: trained in {time.time() - t0:.0f} s, reading the validation files", flush=True)
         read_validation(folder, args.data, work / "eval-cache", adapters=args.step == "accurate", limit=args.limit)
         (work / f"{args.step}.done").write_text("done\n")

@@ -427,10 +427,11 @@ def training_card(cfg: TrainConfig, data_stats: dict[str, Any], run: Run, total_
         if cfg.base_model is None else str(cfg.base_model),
         "data": data_stats,
         "batches": run.batches,
-        "optimizer_steps": total_steps,
+        "epochs_done": round(run.batches / max(1, math.ceil(data_stats["windows"] / cfg.batch_size)), 2),
+        "optimizer_steps": min(total_steps, getattr(run.scheduler.lr_lambdas[0], "total", total_steps)),  # cut by `minutes`
         "final_loss": run.loss,
         "precision": "bf16" if bf16 else "fp32",
-        "device": device if device == "cuda" else f"cpu ({os.cpu_count()} cores, {platform.machine()})",
+        "device": f"cuda ({torch.cuda.get_device_name()})" if device == "cuda" else f"cpu ({os.cpu_count()} cores, {platform.machine()})",
         "train_seconds": seconds,
         "finished": time.strftime("%Y-%m-%d"),
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
