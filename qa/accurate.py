@@ -50,6 +50,18 @@ def default_cache_dir() -> Path:
     return Path(root) / "qa" / BASE_NAME
 
 
+def base_installed(cache_dir: str | Path | None = None) -> bool:
+    """Whether the accurate reader's base can be had here without asking the user for anything:
+    assembled already, or all five pieces installed (package metadata only: no torch, no unzip)."""
+    if _assembled(Path(cache_dir) if cache_dir else default_cache_dir(), BASE_SHA256):
+        return True
+    try:
+        part_files()
+    except AccurateReaderUnavailable:
+        return False
+    return True
+
+
 def part_files() -> list[Path]:
     """The five zip pieces installed by the `qa[accurate]` extra, in order.
 

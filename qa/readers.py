@@ -12,14 +12,17 @@ knows how the accurate base is assembled. Only this module knows both.
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa.accurate import ACCURATE_READER, is_adapter_folder
+from qa.accurate import ACCURATE_READER, base_installed, is_adapter_folder
 from qa.errors import ReaderLoadError
 from qa.read import SHIPPED_READER, Reader, ReaderSettings, SpanReader
 from qa.types import ReaderKind
+
+log = logging.getLogger("qa")
 
 if TYPE_CHECKING:
     from qa.calibration import Calibration
@@ -32,7 +35,7 @@ class ReaderChoice:
 
     Attributes:
         folder: The model folder (a Hugging Face QA checkpoint, or LoRA adapters for the accurate base).
-        device: "cpu" or "cuda".
+        device: "cpu", "cuda" or "auto" (CUDA when torch sees a GPU, decided when the model loads).
         adapters: Whether `folder` holds adapters to merge into the accurate base.
     """
 
@@ -51,8 +54,8 @@ def resolve_reader(reader: str = "fast", reader_path: str = "") -> ReaderChoice:
     """The reader folder and device that the `reader` setting names.
 
     Args:
-        reader: "fast", "accurate", "auto", "cascade" or a model folder (see qa.config.Settings);
-            "cascade" names its first reader here, the fast one (`build_reader` makes the cascade).
+        reader: "fast", "accurate", "auto" (the accurate reader where it is installed, else the
+            fast one), "cascade" or a model folder (see qa.config.Settings); "cascade" names its first reader here, the fast one (`build_reader` makes the cascade).
         reader_path: A model folder (the older setting); wins over the default "fast".
     """
     kind = ReaderKind.parse(reader) if not reader_path else ReaderKind.FAST
@@ -62,8 +65,10 @@ def resolve_reader(reader: str = "fast", reader_path: str = "") -> ReaderChoice:
         return ReaderChoice(path, "cuda" if adapters and _cuda() else "cpu", adapters)
     if kind is ReaderKind.ACCURATE:
         return ReaderChoice(ACCURATE_READER, "cuda" if _cuda() else "cpu", is_adapter_folder(ACCURATE_READER))
-    if kind is ReaderKind.AUTO and is_adapter_folder(ACCURATE_READER) and _cuda():
-        return ReaderChoice(ACCURATE_READER, "cuda", True)
+    if kind is ReaderKind.AUTO and is_adapter_folder(ACCURATE_READER) and base_installed():
+        return ReaderChoice(ACCURATE_READER, "auto", True)  # the GPU when there is one, decided when it loads
+    if kind is ReaderKind.AUTO:
+        log.info("the accurate reader is not installed (pip install 'qa[accurate]'); reading with the fast reader")
     return ReaderChoice(SHIPPED_READER, "cpu", False)
 
 

@@ -20,7 +20,7 @@ class ReaderKind(str, Enum):
 
     FAST = "fast"  # the shipped MiniLM reader
     ACCURATE = "accurate"  # the 12-layer MPNet reader (needs qa[accurate])
-    AUTO = "auto"  # accurate where a CUDA GPU is present and its adapters are installed, else fast
+    AUTO = "auto"  # accurate where it is installed (qa[accurate]; on a GPU when there is one), else fast
     CASCADE = "cascade"  # fast first, accurate when the fast reader is unsure (qa.cascade)
 
     @classmethod

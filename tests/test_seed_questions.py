@@ -16,10 +16,10 @@ NOT_IN_THE_ARTICLE = [
     "How many nuclear weapons does North Korea have?",
     "What is the population of Shanghai?",
     "What did Donald Trump say about Lee?",  # abstained on since accurate reader v3
-    # A known miss of the default reader (the cascade; the readers' model cards list it): it
-    # answers "Monday". Strict: the day the readers get it right, this fails as unexpectedly
+    # A known miss of the default reader (the readers' model cards list it): it answers "Monday".
+    # Strict: the day the readers get it right, this fails as unexpectedly
     # passing, and moves up.
-    pytest.param("When will Lee and Xi meet again?", marks=pytest.mark.xfail(strict=True, reason="both readers answer 'Monday'")),
+    pytest.param("When will Lee and Xi meet again?", marks=pytest.mark.xfail(strict=True, reason="the readers answer 'Monday'")),
 ]
 
 
@@ -29,10 +29,7 @@ def test_who_said_what(default_seed_bot, question, who):
     assert not a.abstained and who in a.text, (question, a.text, a.score)
 
 
-# The fast reader answers it ("the need for patience", unsure at 17%), so the cascade asks the
-# accurate reader, whose v1, v2 and v3 adapters answer with Lee's words to Xi; those are Lee's
-# quotation and are not given (qa.attribution), and Xi's reported words score under its threshold.
-@pytest.mark.xfail(strict=True, reason="the accurate reader's best spans about Xi are in Lee's quotation")
+# Xi's reported words, not Lee's quotation to Xi (qa.attribution keeps quotations with their speaker).
 def test_what_did_xi_say_is_answered_from_xi(default_seed_bot):
     a = default_seed_bot.ask("What did Xi say?")
     assert not a.abstained and "patience" in a.quote
