@@ -174,12 +174,18 @@ def test_with_every_version_gone_the_kept_copies_are_salvaged_and_a_damaged_one_
     assert s.problems == [f"could not recover document {rome}: its kept copy is damaged"]
 
 
-def test_a_document_only_the_passages_name_is_still_recovered_from_an_older_version(tmp_path):
+def only_the_passages_name_the_documents(tmp_path):
+    """An index whose newest version lost its manifest and documents file, and no journal."""
     build(tmp_path)
     gen = newest(tmp_path)
     (gen / "manifest.json").unlink()
     (gen / "documents.jsonl").unlink()
     (index(tmp_path) / "ACKNOWLEDGED").unlink()
+    return gen
+
+
+def test_a_document_only_the_passages_name_is_still_recovered_from_an_older_version(tmp_path):
+    gen = only_the_passages_name_the_documents(tmp_path)
     archived(tmp_path, "cats.txt").unlink()  # its text now only in the older versions
     got, problems = salvaged(tmp_path)
     assert got == sorted(TEXTS)
@@ -187,11 +193,7 @@ def test_a_document_only_the_passages_name_is_still_recovered_from_an_older_vers
 
 
 def test_a_document_named_only_by_passages_without_a_source_is_named_by_its_id_when_lost(tmp_path):
-    build(tmp_path)
-    gen = newest(tmp_path)
-    (gen / "manifest.json").unlink()
-    (gen / "documents.jsonl").unlink()
-    (index(tmp_path) / "ACKNOWLEDGED").unlink()
+    gen = only_the_passages_name_the_documents(tmp_path)
     chunks = gen / "chunks.jsonl"
     rows = [json.loads(line) for line in chunks.read_text(encoding="utf-8").splitlines()]
     for row in rows:  # rows that name their document but not its file
