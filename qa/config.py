@@ -13,7 +13,7 @@ from qa.read import ReaderSettings
 from qa.store.base import APPROXIMATE_ABOVE
 from qa.types import ReaderKind
 
-DEFAULT_READER = ReaderKind.AUTO.value  # chosen by measurement (docs/readers.md, benchmarks/readers.py)
+DEFAULT_READER = ReaderKind.CASCADE.value  # chosen by measurement (docs/readers.md, benchmarks/readers.py)
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,11 @@ class Settings:
         store: Where passages are stored: a folder (same as index_dir), faiss://FOLDER,
             milvus://FILE.db (Milvus Lite) or http://HOST:19530 (a Milvus server). Empty = index_dir.
         seed_dir: Documents indexed when there is no index yet.
-        reader: Which reader: "auto" (the default: the accurate reader where qa[accurate] is
-            installed, else the fast one), "fast" (the shipped MiniLM reader), "accurate" (the
-            12-layer reader; needs qa[accurate]), "cascade" (the fast reader, and the accurate
-            one when the fast reader is unsure) or the folder of a question-answering model.
+        reader: Which reader: "cascade" (the default: the fast reader, and the accurate one when
+            the fast reader is unsure; without qa[accurate] installed, the fast reader alone),
+            "fast" (the shipped MiniLM reader), "accurate" (the 12-layer reader; needs
+            qa[accurate]), "auto" (the accurate reader where qa[accurate] is installed, else the
+            fast one) or the folder of a question-answering model.
         reader_path: Folder of a Hugging Face question-answering model (older name for a
             folder given as `reader`); empty = the one `reader` names.
         reader_precision: "auto" (the fastest format the reader may use, measured on this processor once; `qa info` shows it), "fp32", "bf16", "int8", "onnx" or "onnx-int8".

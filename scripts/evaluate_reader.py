@@ -127,13 +127,14 @@ def cascade_runs(files: dict, data: Path, cache: Path, sure: float | None) -> di
         f1s = {name: mean_f1_at([rs], 0.0) for name, (rs, _) in composed.items()}
         table[level] = (seconds, f1s)
         print(f"| {level:.2f} | " + " | ".join(f"{f:.2f}" for f in f1s.values()) + f" | {100 * both:.1f}% | {1000 * seconds:.0f} ms |")
+    given = sure is not None
     if sure is None:  # the highest level within half the accurate reader's time
         budget = table[levels[-1]][0] / 2
         sure = max((lv for lv in levels[:-1] if table[lv][0] <= budget), default=levels[0])
     (CASCADE_READER / "cascade.json").write_text(json.dumps(
         {"first": "fast", "second": "accurate", "sure": sure,
          "chosen_by": "scripts/evaluate_reader.py cascade: the highest confidence level whose mean reading time on the "
-                      "validation files is at most half the accurate reader's" if sure in table else "given"}, indent=2) + "\n")
+                      "validation files is at most half the accurate reader's" if not given else "given (--sure)"}, indent=2) + "\n")
     print(f"\ncascade: keep the fast answer at confidence {sure}")
     return {name: (exs, compose(fast, accurate, stages, sure)[0]) for name, ((exs, fast), (_, accurate)) in read.items()}
 

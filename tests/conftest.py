@@ -203,8 +203,8 @@ def seed_bot(tmp_path_factory, shipped_reader, real_embedder):
 
 @pytest.fixture(scope="session")
 def default_seed_bot(tmp_path_factory, real_embedder):
-    """A chatbot over the seed article with the default reader (the accurate one, installed with
-    the project), as a user gets it."""
+    """A chatbot over the seed article with the default reader (the cascade: the fast and the
+    accurate reader), as a user gets it."""
     from qa.chatbot import Chatbot
     from qa.config import Settings
 

@@ -133,15 +133,13 @@ def test_auto_without_trained_accurate_reader_is_fast(monkeypatch, tmp_path):
     assert _where(resolve_reader("auto")) == (SHIPPED_READER, "cpu")
 
 
-def test_the_default_reader_is_auto_and_says_when_it_falls_back_to_the_fast_reader(monkeypatch, caplog):
-    from qa.config import DEFAULT_READER
+def test_auto_is_the_accurate_reader_where_installed_and_says_when_it_falls_back_to_the_fast_one(monkeypatch, caplog):
     from qa.read import SHIPPED_READER
 
-    assert Settings().reader == DEFAULT_READER == "auto"
-    assert resolve_reader(DEFAULT_READER).folder == accurate.ACCURATE_READER  # installed here (make install)
+    assert resolve_reader("auto").folder == accurate.ACCURATE_READER  # installed here (make install)
     monkeypatch.setattr(readers, "base_installed", lambda: False)
     with caplog.at_level("INFO", logger="qa"):
-        assert resolve_reader(DEFAULT_READER).folder == SHIPPED_READER
+        assert resolve_reader("auto").folder == SHIPPED_READER
     assert "the accurate reader is not installed" in caplog.text and "qa[accurate]" in caplog.text
 
 

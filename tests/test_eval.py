@@ -61,11 +61,10 @@ def test_eval_modes_and_versions(tmp_path, version, mode):
     for name in ("metrics.json", "reliability.png", "threshold.png"):
         assert (report / name).stat().st_size > 1000
     saved = json.loads((report / "metrics.json").read_text())
-    # Without --threshold, the threshold used and reported is the one shipped with the default reader.
-    from qa.config import DEFAULT_READER
-    from qa.readers import resolve_reader
+    # Without --threshold, the threshold used and reported is the one shipped with the default reader (the cascade).
+    from qa.cascade import CASCADE_READER
 
-    shipped = Calibration.load(resolve_reader(DEFAULT_READER).folder / "calibration.json").threshold
+    shipped = Calibration.load(CASCADE_READER / "calibration.json").threshold
     assert metrics["threshold"] == shipped and saved["shipped_threshold"] == shipped
 
 

@@ -13,9 +13,8 @@ def test_reader_windows_reach_the_reader_from_settings(tmp_path, hash_embedder):
 
     bot = Chatbot(Settings(index_dir=str(tmp_path), reader_max_length=128, reader_stride=32, reader_precision="fp32"),
                   embedder=hash_embedder)
-    cascade = Chatbot(Settings(index_dir=str(tmp_path), reader="cascade", reader_max_length=128, reader_stride=32,
-                               reader_precision="fp32"), embedder=hash_embedder)
-    for reader in [bot.reader, cascade.reader.first.reader, cascade.reader.second.reader]:  # the default, and both stages
+    stages = [bot.reader.first.reader, bot.reader.second.reader]  # the default reader: the cascade of two
+    for reader in stages:
         assert (reader.settings.max_length, reader.settings.stride, reader.settings.precision) == (128, 32, "fp32")
     fast = Chatbot(Settings(index_dir=str(tmp_path), reader="fast", reader_max_length=128, reader_stride=32), embedder=hash_embedder)
     assert (fast.reader.settings.max_length, fast.reader.settings.stride) == (128, 32)
