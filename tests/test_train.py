@@ -122,3 +122,26 @@ def test_a_run_with_little_time_trains_fewer_batches_and_windows_are_made_once(t
     assert json.loads((short / "training.json").read_text())["batches"] == 2 < full["batches"]
     with pytest.raises(ValueError, match="minutes must be greater than 0"):
         config(tmp_path, data_dir, tiny_bert, "none", minutes=0)
+
+
+@pytest.mark.parametrize("types", [[0, 0, 1, 1], []])  # BERT's segment ids; MPNet has none
+def test_kept_training_windows_read_back_exactly_and_are_no_pickle(tmp_path, data_dir, monkeypatch, types):
+    from qa.train.data import Feature
+
+    made = [Feature([101, 7, 8, 102], types, 2, 3), Feature([101, 9, 102, 5, 6], types + [1] if types else [], 0, 0)]
+    monkeypatch.setattr(loop, "build_features", lambda cfg, tokenizer, log: (made, {"windows": 2}))
+
+    class Tokenizer:
+        def get_vocab(self):
+            return {"[CLS]": 101}
+
+    cfg = TrainConfig(data_dir=data_dir, output_dir=tmp_path / "out", work_dir=tmp_path / "work")
+    assert loop.cached_features(cfg, Tokenizer(), log=lambda msg: None) == (made, {"windows": 2})
+    monkeypatch.setattr(loop, "build_features", lambda cfg, tokenizer, log: pytest.fail("tokenised again"))
+    said = []
+    assert loop.cached_features(cfg, Tokenizer(), log=said.append) == (made, {"windows": 2})
+    assert said and "read from" in said[0]
+    [kept] = (tmp_path / "work").glob("features-*.npz")
+    import numpy as np
+
+    np.load(kept, allow_pickle=False).close()  # plain arrays: loads with pickling refused

@@ -188,24 +188,33 @@ FEATURE_SETTINGS = ("files", "unanswerable_ratio", "question_edit_share", "miss_
 
 def cached_features(cfg: TrainConfig, tokenizer: Any, log: Any = print) -> tuple[list, dict[str, Any]]:
     """`build_features`, kept in `cfg.work_dir` so that a resumed run (or one started with the
-    windows made ahead, on a machine lent for minutes) does not tokenise again."""
+    windows made ahead, on a machine lent for minutes) does not tokenise again. Kept as numpy
+    arrays and JSON, like the checkpoints: nothing is unpickled."""
     import hashlib
-    import pickle
+
+    import numpy as np
+
+    from qa.train.data import Feature
 
     vocab = hashlib.sha256(json.dumps(tokenizer.get_vocab(), sort_keys=True).encode()).hexdigest()
     key = json.dumps([{k: getattr(cfg, k) for k in FEATURE_SETTINGS}, str(Path(cfg.data_dir).resolve()), vocab],
                      sort_keys=True, default=str)
-    path = Path(cfg.work_dir) / f"features-{hashlib.sha256(key.encode()).hexdigest()[:12]}.pkl"
+    path = Path(cfg.work_dir) / f"features-{hashlib.sha256(key.encode()).hexdigest()[:12]}.npz"
     if path.exists():
-        with open(path, "rb") as f:
-            features, stats = pickle.load(f)
+        with np.load(path, allow_pickle=False) as saved:
+            ids, types, bounds, spans = saved["ids"], saved["types"], saved["bounds"], saved["spans"]
+            stats = json.loads(str(saved["stats"]))
+        features = [Feature(ids[a:b].tolist(), types[a:b].tolist() if len(types) else [], int(s), int(e))
+                    for (a, b), (s, e) in zip(zip(bounds[:-1], bounds[1:]), spans)]
         log(f"{stats['windows']} training windows read from {path}")
         return features, stats
     features, stats = build_features(cfg, tokenizer, log)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_suffix(".tmp")
-    with open(temp, "wb") as f:
-        pickle.dump((features, stats), f, protocol=pickle.HIGHEST_PROTOCOL)
+    temp = path.with_name(path.stem + ".tmp.npz")
+    np.savez(temp, ids=np.array([i for f in features for i in f.input_ids], dtype=np.int32),
+             types=np.array([t for f in features for t in f.token_type_ids], dtype=np.int8),
+             bounds=np.cumsum([0] + [len(f.input_ids) for f in features]),
+             spans=np.array([[f.start, f.end] for f in features], dtype=np.int32).reshape(-1, 2), stats=json.dumps(stats))
     os.replace(temp, path)
     return features, stats
 
