@@ -127,3 +127,45 @@ def test_a_low_confidence_is_put_into_words_on_the_page_and_in_the_terminal():
     assert format_answer(low).splitlines()[0] == "Not sure: Paris"
     assert format_answer(high).splitlines()[0] == "Paris"
     assert "&#60;big&#62;" in render_answer(low)  # still escaped
+
+
+# --- survivors of the whole-module mutation run of qa/calibration.py ----------------------------
+
+
+def test_agreement_counts_the_ten_best_candidates_in_whatever_order_the_reader_gives_them():
+    # Twelve candidates; the two that overlap the best one are the two lowest-scored and come first.
+    cands = [(0, 10, 20, "low a", -5.0), (0, 12, 18, "low b", -6.0), (0, 10, 20, "best", 9.0)]
+    cands += [(1, 10 * i, 10 * i + 5, f"other {i}", float(i)) for i in range(9)]
+    f = candidate_features(cands)
+    assert f[2]["agree"] == 0.0  # neither is among the ten best
+    cands[1] = (0, 12, 18, "low b", 8.5)  # now one of them is
+    assert candidate_features(cands)[2]["agree"] == pytest.approx(0.1)
+
+
+def test_spans_that_only_touch_are_different_answers():
+    touching = [(0, 0, 5, "first", 3.0), (0, 5, 9, "second", 1.0)]
+    f = candidate_features(touching)
+    assert f[0]["gap"] == pytest.approx(2.0) and f[1]["gap"] == pytest.approx(-2.0)
+    assert f[0]["agree"] == 0.0 and f[1]["agree"] == 0.0
+
+
+def test_a_lone_candidate_has_no_runner_up_and_a_one_word_name_is_all_capitals():
+    [f] = candidate_features([(0, 0, 5, "Paris", 2.0)])
+    assert f["runner_up"] == -12.0
+    assert f["caps"] == 1.0 and f["log_words"] == pytest.approx(math.log(2))
+
+
+def test_a_score_alone_is_judged_as_a_lone_lower_case_one_word_answer():
+    cal = Calibration(0.0, 0.5, 0.0, "test", ("score", "caps", "log_words"), (0.25, 3.0, 1.0))
+    assert cal.probability(2.0) == pytest.approx(1 / (1 + math.exp(-(0.5 + 0.25 * 2.0 + 3.0 * 0.0 + math.log(2)))))
+
+
+def test_a_calibration_is_saved_as_readable_json_and_an_older_file_without_features_still_loads(tmp_path):
+    cal = Calibration(0.0, -1.0, 2.5, "test", ("score", "gap"), (0.3, 0.2))
+    cal.save(tmp_path / "c.json")
+    text = (tmp_path / "c.json").read_text()
+    assert json.loads(text) == {"slope": 0.0, "intercept": -1.0, "threshold": 2.5, "fitted_on": "test",
+                                "features": ["score", "gap"], "weights": [0.3, 0.2]}
+    assert text == json.dumps(json.loads(text), indent=2) + "\n"  # one field a line, for reading and diffs
+    (tmp_path / "old.json").write_text(json.dumps({"slope": 1.5, "intercept": -0.5, "threshold": 2.0, "fitted_on": "v1"}))
+    assert Calibration.load(tmp_path / "old.json") == Calibration(1.5, -0.5, 2.0, "v1")
