@@ -200,7 +200,6 @@ def read_validation(folder: Path, data: Path, cache: Path, adapters: bool, limit
 
 def collect(work: Path, out: Path) -> None:
     """There: what the runs made, as one tar cut into pieces that fit the way back."""
-    import torch
     from safetensors.torch import load_file, save_file
 
     blob = work / "back.tgz"
@@ -221,7 +220,6 @@ def collect(work: Path, out: Path) -> None:
     with open(blob, "rb") as f:
         for i, chunk in enumerate(iter(lambda: f.read(RETURN_BYTES), b"")):
             (out / f"back.tgz.{i:02d}").write_bytes(chunk)
-    del torch
 
 
 def unpack(files: Path, to: Path) -> None:
