@@ -34,6 +34,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -193,14 +194,17 @@ def plateau_threshold(results_by_file: list[list[QuestionResult]], best: float, 
     return round(chosen, 3)
 
 
-def read_file(reader_dir: Path, path: Path, part: str | None, cache: Path) -> tuple[list, list[QuestionResult]]:
-    """The file's validation questions and the reader's results on them (cached)."""
-    exs = select_part(load_squad(path), part)
+def read_file(reader_dir: Path, path: Path, part: str | None, cache: Path, reader: Any = None,
+              limit: int | None = None) -> tuple[list, list[QuestionResult]]:
+    """The file's validation questions and the reader's results on them (cached): read with
+    `reader` when given (e.g. on a GPU), else with `reader_for(reader_dir)`; `limit`: the first
+    questions only (a trial)."""
+    exs = select_part(load_squad(path), part)[:limit]
     cached = cache / _weights_hash(reader_dir) / f"{path.stem}{f'-{part}' if part else ''}-{len(exs)}.json"
     if cached.exists():
         return exs, [QuestionResult(**r) for r in json.loads(cached.read_text())]
     t0 = time.time()
-    run = run_reader(exs, reader_for(reader_dir), Calibration())
+    run = run_reader(exs, reader or reader_for(reader_dir), Calibration())
     print(f"{path.name} ({part or 'all'}): {len(exs)} questions read in {time.time() - t0:.0f} s", file=sys.stderr)
     cached.parent.mkdir(parents=True, exist_ok=True)
     cached.write_text(json.dumps([r.__dict__ for r in run.results]))

@@ -172,30 +172,18 @@ RANK = 64
 
 
 def read_validation(folder: Path, data: Path, cache: Path, adapters: bool, limit: int | None = None) -> None:
-    """The reader's results on the validation files, in `scripts/evaluate_reader.py`'s cache layout."""
-    from evaluate_reader import FILES, TYDI, _weights_hash
+    """The reader's results on the validation files, into `scripts/evaluate_reader.py`'s cache."""
+    import torch
+    from evaluate_reader import FILES, TYDI, _weights_hash, read_file
 
-    from qa.calibration import Calibration
-    from qa.eval.evaluate import run_reader
-    from qa.eval.run import select_part
-    from qa.eval.squad import load_squad
     from qa.read import Reader
     from qa.readers import ReaderChoice, model_loader
-
-    import torch
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     reader = Reader(folder, None, device=device, loader=model_loader(ReaderChoice(folder, device, adapters)))
     for name, part in sorted(FILES.values(), key=lambda f: f[1] is None) + list(TYDI.values()):  # v2.0 first
-        exs = select_part(load_squad(data / name), part)[:limit]
-        t0 = time.time()
-        run = run_reader(exs, reader, Calibration(), batch_questions=32)
-        stem = Path(name).stem
-        out = cache / _weights_hash(folder) / f"{stem}{f'-{part}' if part else ''}-{len(exs)}.json"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps([r.__dict__ for r in run.results]))
-        (cache / f"{'accurate' if adapters else 'fast'}.hash").write_text(_weights_hash(folder))
-        print(f"{folder.name}: {name} ({part or 'all'}) {len(exs)} questions read in {time.time() - t0:.0f} s", flush=True)
+        read_file(folder, data / name, part, cache, reader=reader, limit=limit)
+    (cache / f"{'accurate' if adapters else 'fast'}.hash").write_text(_weights_hash(folder))
 
 
 def collect(work: Path, out: Path) -> None:
