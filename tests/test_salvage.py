@@ -7,6 +7,7 @@ that no document was lost, but not the messages, nor text found only in an older
 
 import json
 import logging
+import shutil
 
 import pytest
 
@@ -159,8 +160,6 @@ def test_salvage_says_which_version_the_documents_came_from(tmp_path):
 
 
 def test_with_every_version_gone_the_kept_copies_are_salvaged_and_a_damaged_one_is_named(tmp_path):
-    import shutil
-
     build(tmp_path)
     for gen in generations(tmp_path):
         shutil.rmtree(gen)
@@ -220,8 +219,6 @@ def test_a_row_of_the_documents_file_with_unknown_fields_is_passed_over_not_a_cr
 
 
 def test_an_acknowledged_version_that_is_gone_is_named_and_its_documents_come_from_the_kept_copies(tmp_path):
-    import shutil
-
     build(tmp_path)
     gone = newest(tmp_path)
     shutil.rmtree(gone)
@@ -231,8 +228,6 @@ def test_an_acknowledged_version_that_is_gone_is_named_and_its_documents_come_fr
 
 
 def test_an_acknowledged_document_lost_everywhere_is_named_by_its_file(tmp_path):
-    import shutil
-
     build(tmp_path)
     shutil.rmtree(newest(tmp_path))
     archived(tmp_path, "tea.txt").unlink()  # added in the version that is gone; kept copy gone too
