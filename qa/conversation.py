@@ -205,17 +205,16 @@ class Conversation:
     def _ask_again(self, wh: str, turn: tuple[str, Any]) -> str | None:
         """"When?" after a question: the same question about the same event, with its answer."""
         answer = turn[1]
-        found = ""
-        if _was_answered(answer):
-            found = answer.text if isinstance(answer, Answer) else str(answer)
+        found = (answer.text if isinstance(answer, Answer) else str(answer)) if _was_answered(answer) else ""
         previous = self.nlp(_question_of(turn))
+        acted = None
         if found:
             parsed = self.nlp(found[:200])
             if not _is_a_name_or_thing(parsed):
                 # "What did the talks do?" + "collapsed" -> "What did the talks collapse?", then asked again
-                acted = _with_action(previous, parsed)
-                previous, found = (self.nlp(acted), "") if acted else (previous, "")
-        return ask_of_event(wh, previous, found)
+                acted, found = _with_action(previous, parsed), ""
+                previous = self.nlp(acted) if acted else previous
+        return ask_of_event(wh, previous, found, filled=acted is not None)
 
     def _rewrite_ellipsis(self, what: str, history: Sequence[tuple[str, Any]]) -> str | None:
         """"What about X?" -> the previous question with its entity of X's kind replaced by X."""
@@ -235,11 +234,8 @@ class Conversation:
             answer = turn[1]
             # The answer, then what the user asked about, then the rest of the answer's sentence:
             # after "What did Xi say?", "he" is Xi even when the quote names Lee first.
-            texts = []
-            if isinstance(answer, Answer):
-                texts.append(answer.text if not answer.abstained else "")
-            elif isinstance(answer, str):
-                texts.append(answer)
+            # (Only answered turns come here: an abstention has no answer to point back to.)
+            texts = [answer.text if isinstance(answer, Answer) else str(answer)]
             texts.append(_question_of(turn))
             if isinstance(answer, Answer):
                 texts.append(answer.quote)
@@ -290,7 +286,11 @@ def _is_a_name_or_thing(phrase: Any) -> bool:
     """Whether a parsed answer is a noun phrase (a name, a thing, a date) that can stand in a
     question for its question word, rather than a clause or a verb phrase."""
     tokens = [t for t in phrase if not t.is_punct]
-    if not tokens or tokens[0].pos_ in ("VERB", "AUX", "PART", "SCONJ"):
+    if not tokens:
+        return False
+    if len(phrase.ents) == 1 and phrase.ents[0].start == tokens[0].i and phrase.ents[0].end == tokens[-1].i + 1:
+        return True  # one name, date or time, even one parsed as a clause ("9 am")
+    if tokens[0].pos_ in ("VERB", "AUX", "PART", "SCONJ"):
         return False
     return phrase[:].root.pos_ not in ("VERB", "AUX")
 
@@ -306,7 +306,7 @@ def _with_action(previous: Any, answer: Any) -> str | None:
     return previous.text[: do.idx] + action + previous.text[do.idx + len(do.text):]
 
 
-def ask_of_event(wh: str, previous: Any, found: str) -> str | None:
+def ask_of_event(wh: str, previous: Any, found: str, filled: bool) -> str | None:
     """The previous question asked again with another question word ("When?" -> "When did Lee meet Li Qiang?").
 
     Args:
@@ -314,6 +314,8 @@ def ask_of_event(wh: str, previous: Any, found: str) -> str | None:
         previous: The previous question, parsed by spaCy.
         found: The previous answer ("" when there was none): it takes the place of the old
             question word ("Who did Lee meet?" + "Li Qiang" -> "... did Lee meet Li Qiang?").
+        filled: The old question word's place was taken by the answer's action ("What did the
+            talks do?" + "collapsed" -> "What did the talks collapse?"): nothing stands for it now.
 
     Returns:
         The new question, or None when the previous one has no shape to reuse.
@@ -328,42 +330,51 @@ def ask_of_event(wh: str, previous: Any, found: str) -> str | None:
     text = previous.text
     old_wh = text[: verb.idx].strip().lower()
     found = found if found and len(found.split()) <= 8 and old_wh != wh else ""
-    edits = _edits_for(wh, old, verb, previous, found)
+    edits = _edits_for(wh, old, verb, previous, found, filled)
     if edits is None:
         return None
     for s, e, new in sorted(edits, reverse=True):
         text = text[:s] + new + text[e:]
     rest = " ".join(text[verb.idx :].rstrip(" ?.!").split())
-    if old is None and verb.text[0].isupper() and verb.tag_ != "NNP":  # "Did Lee ..." -> "Where did Lee ..."
+    if verb.text[0].isupper():  # "Did Lee ..." -> "Where did Lee ..."; "Who Will Win ..." -> "When will A Win ..."
         rest = rest[0].lower() + rest[1:]
     return f"{wh[0].upper()}{wh[1:]} {rest}?"
 
 
-def _edits_for(wh: str, old: Any, verb: Any, previous: Any, found: str) -> list[tuple[int, int, str]] | None:
+def _edits_for(wh: str, old: Any, verb: Any, previous: Any, found: str, filled: bool) -> list[tuple[int, int, str]] | None:
     """(start, end, replacement) edits of the previous question: the answer put in, and the
     phrases the new question word asks about taken out."""
     edits = []
     root = previous[:].root
-    # The word the question phrase stands for: "Who", or "steps" in "How many steps".
-    slot = previous[verb.i - 1] if old is not None and verb.i - 1 > old.i else old
+    # The word the question phrase stands for: "Who", or "steps" in "How many steps" (the word
+    # before the verb, which is the question word itself when nothing stands between them).
+    slot = previous[verb.i - 1] if old is not None else None
+    asked_for = {t.lower_ for t in previous[: verb.i]}
     if slot is not None and old.lower_ == "how" and found:
         found = f"{found} {previous[old.i + 2 : verb.i].text}".strip()
-    if slot is not None and slot.dep_ in ("nsubj", "nsubjpass") and root.lemma_ != "be":
+    if slot is not None and slot.dep_ in ("nsubj", "nsubjpass"):
         if not found:
             return None
-        if verb.i == root.i and verb.tag_ in _DO:  # "Who opened X" -> "did A open X"
+        if verb.i == root.i and verb.tag_ in _DO and verb.lemma_ != "be":  # "Who opened X" -> "did A open X"
             edits.append((verb.idx, verb.idx + len(verb.text), f"{_DO[verb.tag_]} {found} {verb.lemma_}"))
-        else:  # "Who has refused X" -> "has A refused X"
+        else:  # "Who has refused X" -> "has A refused X"; "Who was in X" -> "was A in X"
             edits.append((verb.idx + len(verb.text),) * 2 + (f" {found}",))
     elif found and slot is not None:
         end = len(previous.text.rstrip(" ?.!"))
         if old.lower_ == "where":
-            edits.append((end, end, " " + _substitute("there", Mention(found, "GPE"), False)))
-        elif old.lower_ == "when" or any(t.lower_ in ("year", "time") for t in previous[: verb.i]):
-            edits.append((end, end, " " + _substitute("then", Mention(found, "DATE"), False)))
-        elif slot.dep_ in ("dobj", "dative", "pobj", "attr", "oprd") and root.i >= verb.i and root.lemma_ != "be":
+            edits.append((end, end, f" in {found}"))
+        elif old.lower_ == "when" or asked_for & {"year", "time"}:
+            edits.append((end, end, " " + _time_phrase(found, at_clock="time" in asked_for)))
+        elif slot.dep_ == "pobj":  # "Who did Lee talk to?", "To whom did Lee talk?" -> "talk to Li Qiang"
+            prep = slot.head
+            if prep.i > verb.i:
+                edits.append((prep.idx + len(prep.text),) * 2 + (f" {found}",))
+            else:
+                edits.append(_object_edit(root, f"{prep.lower_} {found}"))
+        elif slot.dep_ in ("dobj", "dative", "attr", "oprd") and root.i >= verb.i and root.lemma_ != "be":
             edits.append(_object_edit(root, found))
-    elif not found and slot is not None and old.lower_ == "what" and slot.dep_ == "dobj" and root.i >= verb.i and root.lemma_ != "be":
+    elif (not found and not filled and slot is not None and slot.i == old.i and old.lower_ == "what" and slot.dep_ == "dobj"
+          and root.i >= verb.i and root.lemma_ != "be"):
         edits.append(_object_edit(root, "it"))  # "What did Xi say?" + "Where?" -> "Where did Xi say it?"
     drop, preps = (_TIME[0], _TIME_PREPS) if wh in _TIME_WH else (_PLACE[0], _PLACE_PREPS) if wh in _PLACE_WH else (frozenset(), ())
     for ent in previous.ents:
@@ -376,7 +387,8 @@ def _edits_for(wh: str, old: Any, verb: Any, previous: Any, found: str) -> list[
 def _object_edit(root: Any, words: str) -> tuple[int, int, str]:
     """`words` put in as the verb's object: after its own object when it has one ("tell Lee the
     need ...", not "tell the need ... Lee")."""
-    objects = [c for c in root.children if c.dep_ in ("dobj", "dative", "iobj") and c.i > root.i]
+    # (Not "to Xi" in "give to Xi": "give a book to Xi".)
+    objects = [c for c in root.children if c.dep_ in ("dobj", "dative") and c.tag_ != "IN" and c.i > root.i]
     at = max((t.idx + len(t.text) for o in objects for t in o.subtree), default=root.idx + len(root.text))
     return at, at, f" {words}"
 
@@ -394,12 +406,25 @@ def _substitute(pronoun: str, target: Mention, possessive: bool) -> str:
     if pronoun == "there":
         return f"in {target.text}"
     if pronoun == "then":
-        first = target.text.split()[0].lower()
-        weekday = first.rstrip(",") in {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
-        return f"on {target.text}" if weekday else f"in {target.text}"
-    if target.label == "NOUN" and not target.text.lower().startswith(("the ", "a ", "an ")):
+        return _time_phrase(target.text)
+    if target.label == "NOUN":  # a thing named by a common noun: "the talks", whatever the case it was said in
+        first, _, rest = target.text.partition(" ")
+        if first.lower() in ("the", "a", "an") and rest:
+            return f"{first.lower()} {rest}"
         return f"the {target.text}"
     return target.text
+
+
+_WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+
+
+def _time_phrase(when: str, at_clock: bool = False) -> str:
+    """A time as a phrase of a question: "on Tuesday", "in March 1931", "at 9 am" (`at_clock`:
+    it answered "what time")."""
+    if at_clock:
+        return f"at {when}"
+    first = when.split()[0].lower().rstrip(",")
+    return f"on {when}" if first in _WEEKDAYS else f"in {when}"
 
 
 def lead_of(documents: Sequence[Document], sentences: int = 2) -> str:

@@ -232,3 +232,56 @@ def test_the_lead_names_a_document_by_a_title_of_three_words_or_more():
     assert lead_of([titled]).splitlines()[1].startswith("Hubble Space Telescope: The Hubble")
     assert lead_of([short]).splitlines()[1].startswith("hubble2.md: The Hubble")
     assert lead_of([titled], sentences=1) == lead_of([titled])  # one long sentence either way
+
+
+# --- small talk and the documents' lead, word for word ----------------------------------------
+
+def test_a_greeting_names_each_document_and_its_title_only_when_it_says_more(conv):
+    docs = [Document("1", "summit.txt", "Lee met Li Qiang in Beijing on Tuesday to talk.", "Summit in Beijing"),
+            Document("2", "notes.md", "Lee met Li Qiang in Beijing on Tuesday to talk.", "notes.md"),  # title = name
+            Document("3", "rows.csv", "a,b\n1,2", "")]  # a table: no title
+    assert conv.reply_to_non_question("hello", docs) == (
+        "Hello! Ask me a question about the documents and I'll answer with their exact words, show the passage "
+        "and say where it comes from, or tell you when they don't say. "
+        "I know 3 document(s): summit.txt (Summit in Beijing), notes.md, rows.csv.")
+
+
+@pytest.mark.parametrize("count, more", [(5, ""), (6, " and 1 more"), (7, " and 2 more")])
+def test_a_greeting_names_five_documents_and_counts_the_rest(conv, count, more):
+    docs = [Document(str(i), f"n{i}.csv", "a,b", "") for i in range(count)]
+    reply = conv.reply_to_non_question("thanks", docs)
+    assert reply == f"You're welcome! Ask me anything else about the documents. I know {count} document(s): n0.csv, n1.csv, n2.csv, n3.csv, n4.csv{more}."
+
+
+def test_text_without_letters_or_digits_gets_its_message():
+    message = "I couldn't find any words in that. Ask a question about the documents, for example: What did Xi say?"
+    assert check_question("?!? ... \U0001f914", 2000) == message
+
+
+LEAD_TEXT = ("By Staff\n\nThe harbour opened in the spring of 1931. It has six short words here. "
+             "Too short to count. The third long sentence is not in the lead.")
+
+
+def test_the_lead_is_the_first_two_sentences_of_six_words_or_more_joined_by_one_space():
+    doc = Document("1", "harbour.txt", LEAD_TEXT, "")
+    assert lead_of([doc]) == ("The documents are about:\n"
+                              "harbour.txt: The harbour opened in the spring of 1931. It has six short words here.")
+    assert lead_of([doc], sentences=3).endswith("words here. The third long sentence is not in the lead.")
+
+
+@pytest.mark.parametrize("count, last_line", [(5, "n4.txt: The harbour opened in the spring of 1931. It has six short words here."),
+                                              (6, "(and 1 more documents)"), (7, "(and 2 more documents)")])
+def test_the_lead_shows_five_documents_one_a_line_and_counts_the_rest(count, last_line):
+    docs = [Document(str(i), f"n{i}.txt", LEAD_TEXT, "") for i in range(count)]
+    lines = lead_of(docs).split("\n")
+    assert lines[0] == "The documents are about:" and lines[-1] == last_line
+    assert len(lines) == 1 + 5 + (count > 5)
+
+
+def test_a_title_cut_short_with_an_ellipsis_is_not_repeated_before_the_text_it_begins():
+    doc = Document("1", "harbour.txt", "The harbour opened in the spring of 1931 after years of work.", "The harbour opened in\u2026")
+    assert lead_of([doc]).splitlines()[1] == "harbour.txt: The harbour opened in the spring of 1931 after years of work."
+    other = Document("2", "h.txt", "The harbour opened in the spring of 1931 after years of work.", "\u2026A history of the harbour")
+    assert lead_of([other]).splitlines()[1].startswith("\u2026A history of the harbour: The harbour")
+    malcolm = Document("3", "m.txt", "Letters from Malcolm and his friends were read aloud at the meeting.", "Letters from Malcolm X")
+    assert lead_of([malcolm]).splitlines()[1].startswith("Letters from Malcolm X: Letters from Malcolm and")

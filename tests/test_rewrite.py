@@ -150,3 +150,81 @@ def test_a_bare_when_after_an_answer_that_is_a_clause_reads_as_a_question():
 def test_a_bare_question_word_is_asked_as_a_well_formed_question(previous, answer, follow_up, expected):
     a = Answer(text=answer, score=0.8, abstained=False, question=previous)
     assert loaded_conversation().rewrite(follow_up, [(previous, a)]) == expected
+
+
+@pytest.mark.parametrize("previous, answer, follow_up, expected", [
+    # The question word's slot, whatever kind: a determiner, a possessive, a modal, a passive subject.
+    ("Which team won the cup?", "Leeds", "When?", "When did Leeds win the cup?"),
+    ("Whose team won the cup?", "Leeds", "When?", "When did Leeds win the cup?"),
+    ("Who will win the cup?", "Leeds", "When?", "When will Leeds win the cup?"),
+    ("Who was elected president?", "Lee", "When?", "When was Lee elected president?"),
+    # Objects of several kinds: a predicate, a naming, a preposition's at the end or at the start.
+    ("What did he become?", "president", "When?", "When did he become president?"),
+    ("What did they name the bridge?", "Tower Bridge", "When?", "When did they name the bridge Tower Bridge?"),
+    ("Who did Lee talk to?", "Li Qiang", "When?", "When did Lee talk to Li Qiang?"),
+    ("To whom did Lee talk?", "Li Qiang", "When?", "When did Lee talk to Li Qiang?"),
+    # "be": the answer after it when it asked who was somewhere; nothing to put it in when it asked for a name.
+    ("Who was in Beijing?", "Xi", "When?", "When was Xi in Beijing?"),
+    ("Who is China's Premier?", "Li Qiang", "When?", "When is China's Premier?"),
+    # The answer goes after the verb's own object, not after a preposition that follows the verb.
+    ("What did Lee give to Xi?", "a book", "When?", "When did Lee give a book to Xi?"),
+    ("What did they give the winners?", "gold medals", "When?", "When did they give the winners gold medals?"),
+    ("Who did she become?", "the first woman mayor", "When?", "When did she become the first woman mayor?"),
+    # A title-case question's verb is not a name: lower case after the new question word.
+    ("Who Will Win The Cup?", "Leeds", "When?", "When will Leeds Win The Cup?"),
+    # Words before the question word are not the question.
+    ("Remind me, what did Xi say?", "that talks must go on", "When?", "When did Xi say it?"),
+    # A year or a clock time answered goes in with its own preposition, even a time parsed as a clause.
+    ("In what year did Lee take office?", "2025", "Where?", "Where did Lee take office in 2025?"),
+    ("What time did the talks start?", "9 am", "Where?", "Where did the talks start at 9 am?"),
+    ("At what time did the talks start?", "noon", "Where?", "Where did the talks start at noon?"),
+    # A place named in the question goes when the new question asks where, and stays otherwise.
+    ("Who did Lee meet in Beijing?", "Xi", "Where?", "Where did Lee meet Xi?"),
+    ("Who did Lee meet in Beijing?", "Xi", "Why?", "Why did Lee meet Xi in Beijing?"),
+    # An answer of up to eight words goes in; a longer one is "it".
+    ("What did they build?", "the old stone bridge over the River Thames", "When?",
+     "When did they build the old stone bridge over the River Thames?"),
+    ("What did they build?", "the old stone bridge over the wide River Thames", "When?", "When did they build it?"),
+    # The question's last word is kept whole, whatever letter it ends in.
+    ("Who met Malcolm X?", "Lee", "When?", "When did Lee meet Malcolm X?"),
+    # An action in place of "do" leaves nothing for "it" to stand for.
+    ("What did the talks do?", "collapsed", "When?", "When did the talks collapse?"),
+    ("What did the talks do?", "broke down", "When?", "When did the talks break down?"),
+    # A yes/no question is asked again with the question word in front.
+    ("Did Lee meet Xi?", "yes", "Where?", "Where did Lee meet Xi?"),
+])
+def test_a_bare_question_word_reuses_the_previous_question(previous, answer, follow_up, expected):
+    a = Answer(text=answer, score=0.8, abstained=False, question=previous)
+    assert loaded_conversation().rewrite(follow_up, [(previous, a)]) == expected
+
+
+@pytest.mark.parametrize("previous", [
+    "In the end, who won the vote?",  # the question word comes too late to be the question's
+    "Why the delay?",  # no verb
+    "Lee met Xi?",  # no question word, and the verb is not first
+])
+def test_a_bare_question_word_after_a_question_of_no_usable_shape_is_left_as_it_is(previous):
+    assert loaded_conversation().rewrite("When?", [(previous, Answer(text="Leeds", score=0.8, abstained=False))]) == "When?"
+
+
+def test_plain_text_turns_count_as_answers_unless_empty_or_an_abstention():
+    conv = loaded_conversation()
+    assert conv.rewrite("When?", [("Who did Lee meet on Tuesday?", "Li Qiang")]) == "When did Lee meet Li Qiang?"
+    for nothing in ("", "   ", "The documents don't say. Try another question."):
+        assert conv.rewrite("What did he say?", [("Who is Li Qiang?", nothing)]) == "What did he say?", nothing
+
+
+def test_a_thing_said_twice_in_different_case_is_one_mention():
+    # "The talks" (the answer) and "the talks" (the question) are one thing: the second "it" has nothing left.
+    conv = loaded_conversation()
+    history = [("Why did the talks fail?", Answer(text="The talks", score=0.8, abstained=False, quote="The talks"))]
+    assert conv.rewrite("Did it start before it ended?", history) == "Did the talks start before it ended?"
+
+
+@pytest.mark.parametrize("previous, expected", [
+    ("Which bridge did they build?", "How long is the bridge?"),  # not "the which bridge"
+    ("What was his bridge made of?", "How long is the bridge?"),  # not "the his bridge"
+])
+def test_a_thing_is_named_without_the_question_word_or_possessive_it_was_asked_with(previous, expected):
+    history = [(previous, Answer(text="in 1931", score=0.8, abstained=False, quote="in 1931"))]
+    assert loaded_conversation().rewrite("How long is it?", history) == expected
