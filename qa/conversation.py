@@ -387,8 +387,8 @@ def _edits_for(wh: str, old: Any, verb: Any, previous: Any, found: str, filled: 
 def _object_edit(root: Any, words: str) -> tuple[int, int, str]:
     """`words` put in as the verb's object: after its own object when it has one ("tell Lee the
     need ...", not "tell the need ... Lee")."""
-    # (Not "to Xi" in "give to Xi": "give a book to Xi".)
-    objects = [c for c in root.children if c.dep_ in ("dobj", "dative") and c.tag_ != "IN" and c.i > root.i]
+    # spaCy labels a bare second object "dobj" too ("give Xi"); "to Xi" is not one: "give a book to Xi".
+    objects = [c for c in root.children if c.dep_ == "dobj" and c.i > root.i]
     at = max((t.idx + len(t.text) for o in objects for t in o.subtree), default=root.idx + len(root.text))
     return at, at, f" {words}"
 

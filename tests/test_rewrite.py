@@ -190,6 +190,12 @@ def test_a_bare_question_word_is_asked_as_a_well_formed_question(previous, answe
     # An action in place of "do" leaves nothing for "it" to stand for.
     ("What did the talks do?", "collapsed", "When?", "When did the talks collapse?"),
     ("What did the talks do?", "broke down", "When?", "When did the talks break down?"),
+    # An action of up to eight words takes the place of "do"; a longer one is "it".
+    ("What did the talks do?", "broke down over a quarrel about the fence", "When?",
+     "When did the talks break down over a quarrel about the fence?"),
+    ("What did the talks do?", "broke down over a quarrel about the border fence", "When?", "When did the talks do it?"),
+    # An answer of punctuation alone is no answer to put in.
+    ("Who did Lee meet?", "\u2014", "When?", "When did Lee meet?"),
     # A yes/no question is asked again with the question word in front.
     ("Did Lee meet Xi?", "yes", "Where?", "Where did Lee meet Xi?"),
 ])
