@@ -1,0 +1,45 @@
+"""The Milvus store's own checks, on Milvus Lite: keyword search made by Milvus itself, and a
+database of another format or without its build information refused with how to rebuild.
+
+Not marked `milvus`: these open one small database each (about 7 s together), so `make check`
+runs them and a breakage of these checks fails it, not only `make test`."""
+
+import json
+
+import pytest
+
+from qa.config import Settings
+from qa.store import open_store
+from qa.store.base import IndexCorruptError
+from tests.conftest import STORE_INFO, require
+
+require("pymilvus")
+
+
+def open_lite(tmp_path):
+    return open_store(Settings(index_dir=str(tmp_path / "index"), store=f"milvus://{tmp_path}/qa.db"), STORE_INFO)
+
+
+def test_a_new_milvus_lite_store_searches_keywords_in_milvus(tmp_path):
+    store = open_lite(tmp_path)
+    try:
+        assert store.full_text
+        assert store.mode == f"Milvus Lite in {store.address}: vector and BM25 search, fused with RRF, in Milvus"
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("build_row", ["another format", "missing"])
+def test_a_database_of_another_format_or_without_build_information_is_refused(tmp_path, build_row):
+    from qa.store.milvus_store import BUILD_ROW, FORMAT, _doc_row
+
+    store = open_lite(tmp_path)
+    client, docs = store.client, store.docs_name
+    if build_row == "missing":
+        client.delete(docs, filter=f'id == "{BUILD_ROW}"')
+    else:
+        client.upsert(docs, [_doc_row(BUILD_ROW, 0, 1, "", "", json.dumps({"format": FORMAT + 1, **STORE_INFO}))])
+    store.save()
+    store.close()
+    with pytest.raises(IndexCorruptError, match=r"has no build info or another format; run `qa index --rebuild`"):
+        open_lite(tmp_path)
