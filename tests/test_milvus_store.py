@@ -43,3 +43,30 @@ def test_a_database_of_another_format_or_without_build_information_is_refused(tm
     store.close()
     with pytest.raises(IndexCorruptError, match=r"has no build info or another format; run `qa index --rebuild`"):
         open_lite(tmp_path)
+
+
+def test_a_reopened_store_still_searches_keywords_in_milvus(tmp_path):
+    open_lite(tmp_path).close()
+    store = open_lite(tmp_path)
+    try:
+        assert store.full_text and store.mode.endswith("in Milvus")
+    finally:
+        store.close()
+
+
+def test_keyword_search_in_this_process_finds_what_milvus_finds(tmp_path):
+    # A Milvus server without full-text search (2.3) has its BM25 run here, over the stored passages.
+    from tests.conftest import fill, make_docs
+
+    store = open_lite(tmp_path)
+    try:
+        fill(store, make_docs())
+        store.save()
+        in_milvus = [(c.source, c.text) for c, _ in store.keyword_search("Colosseum Titus", 3)]
+        store.full_text = False
+        here = [(c.source, c.text) for c, _ in store.keyword_search("Colosseum Titus", 3)]
+        assert here[0] == in_milvus[0] and here[0][0] == "rome.txt"
+        assert "in this process" in store.mode
+        assert store.keyword_search("the of and", 3) == []  # stop words only
+    finally:
+        store.close()
