@@ -70,3 +70,20 @@ def test_keyword_search_in_this_process_finds_what_milvus_finds(tmp_path):
         assert store.keyword_search("the of and", 3) == []  # stop words only
     finally:
         store.close()
+
+
+def test_a_refresh_reads_the_listing_another_writer_saved(tmp_path):
+    from tests.conftest import STORE_TEXTS, fill, make_docs
+
+    docs = make_docs()
+    store = open_lite(tmp_path)
+    try:
+        fill(store, docs[:2]).save()
+        fill(store.copy(), docs[2:]).save()  # Milvus Lite: one process, one client; copies share it
+        assert store.is_stale()
+        fresh = store.refresh()
+        assert sorted(d.source for d in fresh.documents.values()) == sorted(STORE_TEXTS)
+        assert len(store.documents) == 2  # the stale listing itself is left as it was
+        assert fresh.refresh() is fresh  # nothing saved since
+    finally:
+        store.close()
