@@ -87,3 +87,21 @@ def test_a_refresh_reads_the_listing_another_writer_saved(tmp_path):
         assert fresh.refresh() is fresh  # nothing saved since
     finally:
         store.close()
+
+
+def test_a_reopened_store_keeps_its_index_kind(tmp_path):
+    settings = Settings(index_dir=str(tmp_path / "index"), store=f"milvus://{tmp_path}/qa.db?index=IVF_FLAT")
+    open_store(settings, STORE_INFO).close()
+    store = open_store(settings, STORE_INFO)
+    try:
+        assert store.index_type == "IVF_FLAT"
+    finally:
+        store.close()
+
+
+def test_a_server_store_has_no_kept_copies_to_name_in_its_rebuild_hint():
+    from qa.store.milvus_store import MilvusStore
+
+    store = MilvusStore.__new__(MilvusStore)  # as opened on a server: no archive of kept copies
+    store.archive = None
+    assert store._rebuild_hint() == "run `qa index --rebuild` to rebuild it"
