@@ -1,7 +1,9 @@
-"""The Milvus store's own checks, on Milvus Lite: keyword search made by Milvus itself, and a
-database of another format or without its build information refused with how to rebuild.
+"""The Milvus store's own checks, on Milvus Lite: keyword search made by Milvus itself (and by
+this process for servers without it), a database of another format or without its build
+information refused with how to rebuild, the index kind and the listing after a reopen or a
+refresh.
 
-Not marked `milvus`: these open one small database each (about 7 s together), so `make check`
+Not marked `milvus`: these open one small database each (about 15 s together), so `make check`
 runs them and a breakage of these checks fails it, not only `make test`."""
 
 import json
