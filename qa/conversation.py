@@ -371,6 +371,8 @@ def _edits_for(wh: str, old: Any, verb: Any, previous: Any, found: str, filled: 
                 edits.append((prep.idx + len(prep.text),) * 2 + (f" {found}",))
             else:
                 edits.append(_object_edit(root, f"{prep.lower_} {found}"))
+        elif (stranded := _stranded_preposition(previous, verb)) is not None:  # "give the book to?" -> "to Xi"
+            edits.append((stranded.idx + len(stranded.text),) * 2 + (f" {found}",))
         elif slot.dep_ in ("dobj", "dative", "attr", "oprd") and root.i >= verb.i and root.lemma_ != "be":
             edits.append(_object_edit(root, found))
     elif (not found and not filled and slot is not None and slot.i == old.i and old.lower_ == "what" and slot.dep_ == "dobj"
@@ -382,6 +384,12 @@ def _edits_for(wh: str, old: Any, verb: Any, previous: Any, found: str, filled: 
         if ent.label_ in drop and ent.start > verb.i and before.lower_ in preps:
             edits.append((before.idx, ent.end_char, ""))
     return edits
+
+
+def _stranded_preposition(previous: Any, verb: Any) -> Any:
+    """A preposition after the verb with nothing after it to govern ("Who did Lee give the book
+    to?"): the question word is its object, whatever spaCy labelled it. None when there is none."""
+    return next((t for t in previous if t.i > verb.i and t.tag_ == "IN" and not list(t.children)), None)
 
 
 def _object_edit(root: Any, words: str) -> tuple[int, int, str]:

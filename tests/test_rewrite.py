@@ -163,6 +163,7 @@ def test_a_bare_question_word_is_asked_as_a_well_formed_question(previous, answe
     ("What did they name the bridge?", "Tower Bridge", "When?", "When did they name the bridge Tower Bridge?"),
     ("Who did Lee talk to?", "Li Qiang", "When?", "When did Lee talk to Li Qiang?"),
     ("To whom did Lee talk?", "Li Qiang", "When?", "When did Lee talk to Li Qiang?"),
+    ("Who did Lee give the book to?", "Xi", "When?", "When did Lee give the book to Xi?"),  # "Who" not labelled its object
     # "be": the answer after it when it asked who was somewhere; nothing to put it in when it asked for a name.
     ("Who was in Beijing?", "Xi", "When?", "When was Xi in Beijing?"),
     ("Who is China's Premier?", "Li Qiang", "When?", "When is China's Premier?"),
