@@ -13,7 +13,8 @@ import pytest
 from qa.config import Settings
 from qa.store import open_store
 from qa.store.base import IndexCorruptError
-from tests.conftest import STORE_INFO, require
+from qa.store.milvus_store import BUILD_ROW, FORMAT, MilvusStore, _doc_row
+from tests.conftest import STORE_INFO, STORE_TEXTS, fill, make_docs, require
 
 require("pymilvus")
 
@@ -33,8 +34,6 @@ def test_a_new_milvus_lite_store_searches_keywords_in_milvus(tmp_path):
 
 @pytest.mark.parametrize("build_row", ["another format", "missing"])
 def test_a_database_of_another_format_or_without_build_information_is_refused(tmp_path, build_row):
-    from qa.store.milvus_store import BUILD_ROW, FORMAT, _doc_row
-
     store = open_lite(tmp_path)
     client, docs = store.client, store.docs_name
     if build_row == "missing":
@@ -58,8 +57,6 @@ def test_a_reopened_store_still_searches_keywords_in_milvus(tmp_path):
 
 def test_keyword_search_in_this_process_finds_what_milvus_finds(tmp_path):
     # A Milvus server without full-text search (2.3) has its BM25 run here, over the stored passages.
-    from tests.conftest import fill, make_docs
-
     store = open_lite(tmp_path)
     try:
         fill(store, make_docs())
@@ -75,8 +72,6 @@ def test_keyword_search_in_this_process_finds_what_milvus_finds(tmp_path):
 
 
 def test_a_refresh_reads_the_listing_another_writer_saved(tmp_path):
-    from tests.conftest import STORE_TEXTS, fill, make_docs
-
     docs = make_docs()
     store = open_lite(tmp_path)
     try:
@@ -102,8 +97,6 @@ def test_a_reopened_store_keeps_its_index_kind(tmp_path):
 
 
 def test_a_server_store_has_no_kept_copies_to_name_in_its_rebuild_hint():
-    from qa.store.milvus_store import MilvusStore
-
     store = MilvusStore.__new__(MilvusStore)  # as opened on a server: no archive of kept copies
     store.archive = None
     assert store._rebuild_hint() == "run `qa index --rebuild` to rebuild it"
