@@ -70,8 +70,9 @@ RECIPES: dict[str, dict[str, Any]] = {  # per reader: learning rate, batch, epoc
 
 
 def config(reader: str, data: Path, work: Path, minutes: float | None, base: str | Path | None = None,
-           max_examples: int | None = None):  # noqa: ANN201
-    """The training run of `reader` (the same windows whether built ahead or when training)."""
+           max_examples: int | None = None, **changes: Any):  # noqa: ANN201
+    """The training run of `reader` (the same windows whether built ahead or when training);
+    `changes`: other `TrainConfig` settings (epochs, teacher_file, distill_weight)."""
     from qa.read import SHIPPED_READER
     from qa.train.loop import TrainConfig
 
@@ -81,7 +82,8 @@ def config(reader: str, data: Path, work: Path, minutes: float | None, base: str
         data_dir=data, output_dir=work / "out", work_dir=work, base_model=str(base or SHIPPED_READER), files=files,
         unanswerable_files=(V2_DEV, V2_PLAUSIBLE, V2_JOINED), first_half_files=(V2_DEV,), unanswerable_ratio=0.03,
         max_length=192, stride=64, precision="auto", checkpoint_minutes=1e9, seed=43, minutes=minutes,
-        max_examples=max_examples, unanswerable_limit=max_examples and max_examples // 2, **RECIPES[reader],
+        max_examples=max_examples, unanswerable_limit=max_examples and max_examples // 2,
+        **{**RECIPES[reader], **changes},
     )
 
 
@@ -146,7 +148,7 @@ def assemble_accurate(pieces: list[Path], into: Path) -> None:
 
 
 def train(reader: str, data: Path, work: Path, minutes: float | None, features_only: bool = False,
-          max_examples: int | None = None, base: Path | None = None) -> Path:
+          max_examples: int | None = None, base: Path | None = None, **changes: Any) -> Path:
     """Train `reader` (or only build its windows); returns the folder of the reader to ship."""
     from transformers import AutoTokenizer
 
@@ -159,7 +161,7 @@ def train(reader: str, data: Path, work: Path, minutes: float | None, features_o
                         AutoTokenizer.from_pretrained(tokenizer_dir))
         return work
     if reader == "fast":
-        return train_reader(config(reader, data, work, minutes, base=base, max_examples=max_examples))
+        return train_reader(config(reader, data, work, minutes, base=base, max_examples=max_examples, **changes))
     from train_squad2 import merged_accurate_base
 
     from qa.train.tuning import extract_adapters
@@ -171,7 +173,8 @@ def train(reader: str, data: Path, work: Path, minutes: float | None, features_o
 RANK = 64
 
 
-def read_validation(folder: Path, data: Path, cache: Path, adapters: bool, limit: int | None = None) -> None:
+def read_validation(folder: Path, data: Path, cache: Path, adapters: bool, limit: int | None = None,
+                    role: str | None = None) -> None:
     """The reader's results on the validation files, into `scripts/evaluate_reader.py`'s cache."""
     import torch
     from evaluate_reader import FILES, TYDI, _weights_hash, read_file
@@ -183,23 +186,108 @@ def read_validation(folder: Path, data: Path, cache: Path, adapters: bool, limit
     reader = Reader(folder, None, device=device, loader=model_loader(ReaderChoice(folder, device, adapters)))
     for name, part in sorted(FILES.values(), key=lambda f: f[1] is None) + list(TYDI.values()):  # v2.0 first
         read_file(folder, data / name, part, cache, reader=reader, limit=limit)
-    (cache / f"{'accurate' if adapters else 'fast'}.hash").write_text(_weights_hash(folder))
+    (cache / f"{role or ('accurate' if adapters else 'fast')}.hash").write_text(_weights_hash(folder))
 
 
-def collect(work: Path, out: Path) -> None:
-    """There: what the runs made, as one tar cut into pieces that fit the way back."""
+# The fast reader's runs of a distillation lease: each continues from the shipped fast reader for
+# one epoch of the same windows in the same order; "plain" is the same budget without a teacher.
+DISTILL_RUNS: dict[str, dict[str, Any]] = {
+    "plain": {"epochs": 1.0},
+    "distill": {"epochs": 1.0, "distill_weight": 0.5},
+    "distill8": {"epochs": 1.0, "distill_weight": 0.8},
+}
+TEMPERATURE = 2.0
+
+
+def teacher_windows(data: Path, work: Path, max_examples: int | None, log: Any = print) -> list:
+    """The fast reader's training windows (kept in WORK/fast for the runs) and where each comes
+    from: (question, character span of each token), for the teacher to read the same text."""
+    from transformers import AutoTokenizer
+
+    from qa.train.loop import cached_features
+
+    cfg = config("fast", data, work / "fast", None, max_examples=max_examples)
+    sources: list = []
+    cached_features(cfg, AutoTokenizer.from_pretrained(cfg.base_model), log, sources)  # kept for every run
+    return sources
+
+
+def teacher(sources: list, work: Path, pieces: Path | None, log: Any = print) -> Path:
+    """The accurate reader's soft targets on the windows of `sources`, in WORK/teacher.npz
+    (`pieces`: where the packed accurate reader arrives, `assemble_accurate`; None = the installed one)."""
+    import torch
+
+    from qa.accurate import ACCURATE_READER, load_adapted_model
+    from qa.train.distill import save_targets, teacher_targets
+
+    if pieces is not None:
+        while not (pieces / "ready").exists():  # the last call writes it once the last piece is in
+            time.sleep(2)
+        assemble_accurate(sorted(pieces.glob("p*/accurate.tar.part")), work)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model, tokenizer = load_adapted_model(ACCURATE_READER, torch.float32)
+    t0 = time.time()
+    targets = teacher_targets(sources, model.to(device), tokenizer, device, TEMPERATURE, log=log)
+    log(f"teacher: {len(targets):,} windows in {time.time() - t0:.0f} s")
+    path = work / "teacher.npz"
+    save_targets(path, targets, TEMPERATURE, {"teacher": "the accurate reader as shipped (qa/models/accurate)"})
+    del model
+    return path
+
+
+def pipeline(data: Path, work: Path, base: Path | None, pieces: Path | None, max_examples: int | None,
+             limit: int | None, runs: dict[str, dict[str, Any]] = DISTILL_RUNS) -> None:
+    """There, in the background from the first call: the windows, then the plain run at once and
+    the distilled ones once the teacher's targets are made (after the last piece arrives);
+    WORK/pipeline.done (each run's exit code) at the end."""
+    common = ["--data", str(data), "--work", str(work)] + (["--base", str(base)] if base else []) + (["--max-examples", str(max_examples)] if max_examples else []) \
+        + (["--limit", str(limit)] if limit else [])
+
+    def start(name: str) -> subprocess.Popen:
+        (work / name).mkdir(parents=True, exist_ok=True)
+        for windows in (work / "fast").glob("features-*.npz"):
+            shutil.copy(windows, work / name / windows.name)
+        settings = [f"--{k.replace('_', '-')}={v}" for k, v in runs[name].items()]
+        if "distill_weight" in runs[name]:
+            settings.append(f"--teacher={work / 'teacher.npz'}")
+        log = open(work / f"{name}.log", "w")  # noqa: SIM115 - the child writes it
+        return subprocess.Popen([sys.executable, __file__, "fast", f"--name={name}", *settings, *common],
+                                stdout=log, stderr=subprocess.STDOUT)
+
+    work.mkdir(parents=True, exist_ok=True)
+    sources = teacher_windows(data, work, max_examples)
+    children = {name: start(name) for name in runs if "distill_weight" not in runs[name]}
+    teacher(sources, work, pieces)
+    del sources
+    children.update({name: start(name) for name in runs if "distill_weight" in runs[name]})
+    codes = {name: child.wait() for name, child in children.items()}
+    (work / "pipeline.done").write_text(json.dumps(codes) + "\n")
+
+
+def collect(work: Path, out: Path, budget: int = 56 * 2**20) -> None:
+    """There: what the runs made, as one tar cut into pieces that fit the way back. The fast
+    readers' weights go without the frozen word-piece table (rebuilt by `unpack`), distilled runs
+    first, as many as `budget` bytes allow; every run's validation reads and logs go."""
     from safetensors.torch import load_file, save_file
 
     blob = work / "back.tgz"
-    fast = work / "fast" / "out"
-    if (fast / "model.safetensors").exists():
-        kept = {k: v for k, v in load_file(str(fast / "model.safetensors")).items() if k != WORD_EMBEDDINGS}
-        save_file(kept, str(work / "fast-without-word-embeddings.safetensors"), metadata={"format": "pt"})
+    fast_runs = sorted((d.parent.parent.name for d in work.glob("*/out/model.safetensors")), key=lambda n: (n == "plain", n))
+    sent = 0
     with tarfile.open(blob, "w:gz", compresslevel=3) as tar:  # the reads (JSON) shrink several times
-        for path, name in ((fast, "fast"), (work / "accurate" / "adapters", "accurate"), (work / "eval-cache", "eval-cache"),
-                           (work / "fast-without-word-embeddings.safetensors", "fast-without-word-embeddings.safetensors")):
+        for name in fast_runs:
+            out_dir = work / name / "out"
+            weights = work / f"{name}-without-word-embeddings.safetensors"
+            kept = {k: v for k, v in load_file(str(out_dir / "model.safetensors")).items() if k != WORD_EMBEDDINGS}
+            save_file(kept, str(weights), metadata={"format": "pt"})
+            if sent + weights.stat().st_size > budget:
+                print(f"{name}: its weights left out (no room on the way back); its reads go", flush=True)
+                continue
+            sent += weights.stat().st_size
+            tar.add(weights, arcname=weights.name)
+            tar.add(out_dir, arcname=name, filter=lambda t: None if t.name == f"{name}/model.safetensors" else t)
+        for path, arcname in ((work / "accurate" / "adapters", "accurate"), (work / "eval-cache", "eval-cache")):
             if path.exists():
-                tar.add(path, arcname=name, filter=lambda t: None if t.name.endswith("fast/model.safetensors") else t)
+                tar.add(path, arcname=arcname)
         for log in work.glob("*.log"):
             tar.add(log, arcname=f"logs/{log.name}")
         for card in work.glob("*/out/training.json"):
@@ -211,7 +299,8 @@ def collect(work: Path, out: Path) -> None:
 
 
 def unpack(files: Path, to: Path) -> None:
-    """Here: the readers as shippable folders under `to`, and the validation reads in the cache."""
+    """Here: the readers as shippable folders under `to`, and the validation reads in the cache
+    (a run whose weights stayed there keeps its reads under the hash they had there)."""
     from safetensors.torch import load_file, save_file
 
     from qa.read import SHIPPED_READER
@@ -223,24 +312,25 @@ def unpack(files: Path, to: Path) -> None:
             joined.write(piece.read_bytes())
     with tarfile.open(blob) as tar:
         tar.extractall(to, filter="data")
-    partial = to / "fast-without-word-embeddings.safetensors"
-    if partial.exists():
+    table = load_file(str(SHIPPED_READER / "model.safetensors"))[WORD_EMBEDDINGS]
+    for partial in to.glob("*-without-word-embeddings.safetensors"):
         weights = load_file(str(partial))
-        weights[WORD_EMBEDDINGS] = load_file(str(SHIPPED_READER / "model.safetensors"))[WORD_EMBEDDINGS]
-        save_file(weights, str(to / "fast" / "model.safetensors"), metadata={"format": "pt"})
+        weights[WORD_EMBEDDINGS] = table
+        save_file(weights, str(to / partial.name.removesuffix("-without-word-embeddings.safetensors") / "model.safetensors"),
+                  metadata={"format": "pt"})
     from evaluate_reader import _weights_hash
 
     cache = ROOT / "runs" / "eval-cache"
-    for role in ("fast", "accurate"):  # the fast weights rebuilt here hash differently from those read there
-        sent = to / "eval-cache" / f"{role}.hash"
-        if sent.exists() and (to / role).exists():
-            shutil.copytree(to / "eval-cache" / sent.read_text(), cache / _weights_hash(to / role), dirs_exist_ok=True)
-    print(f"readers in {to}/fast and {to}/accurate; validation reads in {cache}")
+    for sent in (to / "eval-cache").glob("*.hash"):  # the fast weights rebuilt here hash differently from those read there
+        role = sent.stem
+        here = _weights_hash(to / role) if any((to / role).glob("*.safetensors")) else sent.read_text()
+        shutil.copytree(to / "eval-cache" / sent.read_text(), cache / here, dirs_exist_ok=True)
+        print(f"{role}: validation reads in {cache / here}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("step", choices=["pack", "fast", "accurate", "features", "collect", "unpack"])
+    ap.add_argument("step", choices=["pack", "fast", "accurate", "features", "pipeline", "collect", "unpack"])
     ap.add_argument("path", type=Path, nargs="?", help="pack: the stage folder; unpack: the folder of the files back")
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--work", type=Path, default=Path("/tmp/gpu"))
@@ -252,6 +342,10 @@ def main() -> None:
     ap.add_argument("--max-examples", type=int, help="train on this many answerable questions only (a trial)")
     ap.add_argument("--limit", type=int, help="read this many questions of each validation file only (a trial)")
     ap.add_argument("--to", type=Path, default=ROOT / "runs" / "gpu", help="unpack: where the readers go")
+    ap.add_argument("--name", help="fast: the run's name (its folder under --work; default: the reader's)")
+    ap.add_argument("--epochs", type=float, help="passes over the windows (default: the recipe's)")
+    ap.add_argument("--teacher", type=Path, help="fast: the teacher's soft targets (distillation)")
+    ap.add_argument("--distill-weight", type=float, help="fast: share of the loss from the teacher")
     args = ap.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     work = args.work
@@ -261,16 +355,21 @@ def main() -> None:
         unpack(args.path, args.to)
     elif args.step == "collect":
         collect(work, args.out)
+    elif args.step == "pipeline":
+        pipeline(args.data, work, args.base, args.pieces, args.max_examples, args.limit)
     elif args.step == "features":
         train(args.reader, args.data, work / args.reader, args.minutes, features_only=True, max_examples=args.max_examples)
     else:
         if args.step == "accurate":
             assemble_accurate(sorted(args.pieces.glob("p*/accurate.tar.part")), work)
+        changes: dict[str, Any] = {k: v for k, v in (("epochs", args.epochs), ("teacher_file", args.teacher and str(args.teacher)),
+                                     ("distill_weight", args.distill_weight)) if v is not None}
+        name = args.name or args.step
         t0 = time.time()
-        folder = train(args.step, args.data, work / args.step, args.minutes, max_examples=args.max_examples, base=args.base)
-        print(f"{args.step}: trained in {time.time() - t0:.0f} s, reading the validation files", flush=True)
-        read_validation(folder, args.data, work / "eval-cache", adapters=args.step == "accurate", limit=args.limit)
-        (work / f"{args.step}.done").write_text("done\n")
+        folder = train(args.step, args.data, work / name, args.minutes, max_examples=args.max_examples, base=args.base, **changes)
+        print(f"{name}: trained in {time.time() - t0:.0f} s, reading the validation files", flush=True)
+        read_validation(folder, args.data, work / "eval-cache", adapters=args.step == "accurate", limit=args.limit, role=name)
+        (work / f"{name}.done").write_text("done\n")
 
 
 if __name__ == "__main__":

