@@ -129,7 +129,7 @@ def test_kept_training_windows_read_back_exactly_and_are_no_pickle(tmp_path, dat
     from qa.train.data import Feature
 
     made = [Feature([101, 7, 8, 102], types, 2, 3), Feature([101, 9, 102, 5, 6], types + [1] if types else [], 0, 0)]
-    monkeypatch.setattr(loop, "build_features", lambda cfg, tokenizer, log: (made, {"windows": 2}))
+    monkeypatch.setattr(loop, "build_features", lambda cfg, tokenizer, log, sources=None: (made, {"windows": 2}))
 
     class Tokenizer:
         def get_vocab(self):
@@ -137,10 +137,15 @@ def test_kept_training_windows_read_back_exactly_and_are_no_pickle(tmp_path, dat
 
     cfg = TrainConfig(data_dir=data_dir, output_dir=tmp_path / "out", work_dir=tmp_path / "work")
     assert loop.cached_features(cfg, Tokenizer(), log=lambda msg: None) == (made, {"windows": 2})
-    monkeypatch.setattr(loop, "build_features", lambda cfg, tokenizer, log: pytest.fail("tokenised again"))
+    monkeypatch.setattr(loop, "build_features", lambda cfg, tokenizer, log, sources=None: pytest.fail("tokenised again"))
     said = []
     assert loop.cached_features(cfg, Tokenizer(), log=said.append) == (made, {"windows": 2})
     assert said and "read from" in said[0]
+    asked = []  # where each window comes from is not kept: asked for, the windows are made again
+    monkeypatch.setattr(loop, "build_features", lambda cfg, tokenizer, log, sources=None: (asked.append(sources), (made, {"windows": 2}))[1])
+    sources: list = []
+    assert loop.cached_features(cfg, Tokenizer(), log=said.append, sources=sources) == (made, {"windows": 2})
+    assert asked == [sources]
     [kept] = (tmp_path / "work").glob("features-*.npz")
     import numpy as np
 

@@ -11,7 +11,6 @@ against these targets at temperature T (`soft_loss`).
 
 from __future__ import annotations
 
-import bisect
 import json
 import os
 from pathlib import Path
@@ -33,20 +32,22 @@ def carry_over(student: Offsets, window_start: int, teacher: Offsets, start_p: n
         start_p, end_p: The teacher's probabilities per token, its first token being no answer.
     """
     out = np.zeros((2, len(student)), dtype=np.float32)
-    out[0, 0], out[1, 0] = start_p[0], end_p[0]
-    positions = [(t, o) for t, o in enumerate(student) if o is not None]
-    if not positions:
+    where = np.array([t for t, o in enumerate(student) if o is not None], dtype=np.int64)
+    if not len(where):  # no passage in the window: nothing but no answer
+        out[:, 0] = 1.0
         return out
-    starts = [o[0] for _, o in positions]
-    ends = [o[1] for _, o in positions]
-    for t, span in enumerate(teacher):
-        if span is None:
-            continue
-        first, last = span[0] + window_start, span[1] + window_start
-        i = max(0, bisect.bisect_right(starts, first) - 1)  # the student token the character lies in
-        j = min(len(ends) - 1, bisect.bisect_left(ends, last))  # the first student token ending at or after it
-        out[0, positions[i][0]] += start_p[t]
-        out[1, positions[j][0]] += end_p[t]
+    out[0, 0], out[1, 0] = start_p[0], end_p[0]
+    starts = np.array([student[t][0] for t in where])
+    ends = np.array([student[t][1] for t in where])
+    read = np.array([t for t, span in enumerate(teacher) if span is not None], dtype=np.int64)
+    if not len(read):
+        return out
+    first = np.array([teacher[t][0] for t in read]) + window_start
+    last = np.array([teacher[t][1] for t in read]) + window_start
+    inside = np.maximum(np.searchsorted(starts, first, side="right") - 1, 0)  # the student token the character lies in
+    ending = np.minimum(np.searchsorted(ends, last, side="left"), len(ends) - 1)  # the first one ending at or after it
+    np.add.at(out[0], where[inside], np.asarray(start_p)[read])
+    np.add.at(out[1], where[ending], np.asarray(end_p)[read])
     return out
 
 
