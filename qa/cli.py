@@ -57,8 +57,8 @@ def _parts(ctx: click.Context) -> dict[str, Any]:
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--index", "index_dir", default=None, metavar="DIR", help="Index folder (default: index, or QA_INDEX_DIR).")
 @click.option("--reader", default=None, metavar="cascade|accurate|fast|auto|DIR",
-              help="Reader: cascade (default: fast, and accurate when the fast one is under 90% sure; seed p50 547 ms "
-                   "on 2 cores with bf16, SQuAD 2.0 F1 79.1), accurate (12 layers: 468 ms, F1 80.0), fast (88 ms, "
+              help="Reader: cascade (default: fast, and accurate when the fast one is under 80% sure; seed p50 106 ms "
+                   "on 2 cores with bf16, SQuAD 2.0 F1 77.6), accurate (12 layers: 468 ms, F1 80.0), fast (88 ms, "
                    "F1 63.8), auto (accurate where qa[accurate] is installed, else fast) or a QA model folder.")
 @click.option("--store", default=None, metavar="URI", help="Passage store: a folder, faiss://DIR, milvus://FILE.db or http://HOST:19530.")
 @click.option("--top-k", type=int, default=None, help="Passages read per question (default 5).")

@@ -23,6 +23,21 @@ NOT_IN_THE_ARTICLE = [
 ]
 
 
+# Plain questions a reader of the article asks first, where one reader alone goes wrong: the
+# accurate reader answers the first with Shanghai (where Lee spoke to journalists afterwards).
+FIRST_QUESTIONS = [
+    ("Where did Lee meet Xi?", "Beijing"),
+    ("Where was Lee visiting when he spoke to journalists?", "Shanghai"),
+    ("Who did Lee meet on Tuesday?", "Li Qiang"),
+]
+
+
+@pytest.mark.parametrize("question,expected", FIRST_QUESTIONS)
+def test_first_questions(default_seed_bot, question, expected):
+    a = default_seed_bot.ask(question)
+    assert not a.abstained and expected in a.text, (question, a.text, a.score)
+
+
 @pytest.mark.parametrize("question,who", WHO_SAID)
 def test_who_said_what(default_seed_bot, question, who):
     a = default_seed_bot.ask(question)
