@@ -31,23 +31,29 @@ def carry_over(student: Offsets, window_start: int, teacher: Offsets, start_p: n
         teacher: Character span of each teacher token in that text (None outside it).
         start_p, end_p: The teacher's probabilities per token, its first token being no answer.
     """
+    read = np.array([t for t, span in enumerate(teacher) if span is not None], dtype=np.int64)
+    spans = np.array([teacher[t] for t in read], dtype=np.int64).reshape(-1, 2)
+    return _carry(student, window_start, read, spans, np.asarray(start_p), np.asarray(end_p))
+
+
+def _carry(student: Offsets, window_start: int, read: np.ndarray, spans: np.ndarray, start_p: np.ndarray,
+           end_p: np.ndarray) -> np.ndarray:
+    """`carry_over` with the teacher's passage tokens as arrays: their indices and (start, end) spans."""
     out = np.zeros((2, len(student)), dtype=np.float32)
     where = np.array([t for t, o in enumerate(student) if o is not None], dtype=np.int64)
     if not len(where):  # no passage in the window: nothing but no answer
         out[:, 0] = 1.0
         return out
     out[0, 0], out[1, 0] = start_p[0], end_p[0]
-    starts = np.array([student[t][0] for t in where])
-    ends = np.array([student[t][1] for t in where])
-    read = np.array([t for t, span in enumerate(teacher) if span is not None], dtype=np.int64)
     if not len(read):
         return out
-    first = np.array([teacher[t][0] for t in read]) + window_start
-    last = np.array([teacher[t][1] for t in read]) + window_start
+    starts = np.array([student[t][0] for t in where])
+    ends = np.array([student[t][1] for t in where])
+    first, last = spans[:, 0] + window_start, spans[:, 1] + window_start
     inside = np.maximum(np.searchsorted(starts, first, side="right") - 1, 0)  # the student token the character lies in
     ending = np.minimum(np.searchsorted(ends, last, side="left"), len(ends) - 1)  # the first one ending at or after it
-    np.add.at(out[0], where[inside], np.asarray(start_p)[read])
-    np.add.at(out[1], where[ending], np.asarray(end_p)[read])
+    np.add.at(out[0], where[inside], start_p[read])
+    np.add.at(out[1], where[ending], end_p[read])
     return out
 
 
@@ -67,17 +73,19 @@ def teacher_targets(sources: Sequence[tuple[Any, Offsets]], model: Any, tokenize
         enc = tokenizer([sources[k][0].question for k in chunk],
                         [sources[k][0].context[a:b] for k, (a, b) in zip(chunk, spans)],
                         truncation="only_second", max_length=max_length, padding=True,
-                        return_offsets_mapping=True, return_tensors="pt")
-        offsets = enc.pop("offset_mapping").tolist()
-        inputs = {k: v.to(device) for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+                        return_offsets_mapping=True, return_tensors="np")
+        offsets = enc.pop("offset_mapping")
+        inputs = {k: torch.from_numpy(v).to(device) for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
         seqs = [enc.sequence_ids(row) for row in range(len(chunk))]
-        allowed = torch.tensor([[s == 1 or t == 0 for t, s in enumerate(seq)] for seq in seqs], device=device)
+        passage = np.array([[s == 1 for s in seq] for seq in seqs])
+        allowed = torch.from_numpy(passage.copy()).to(device)
+        allowed[:, 0] = True  # the first token: no answer
         with torch.no_grad(), torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=device == "cuda"):
             out = model(**inputs)
         start, end = (_softmax(logits, allowed, temperature) for logits in (out.start_logits, out.end_logits))
         for row, k in enumerate(chunk):
-            teacher = [tuple(o) if s == 1 else None for o, s in zip(offsets[row], seqs[row])]
-            targets[k] = carry_over(sources[k][1], spans[row][0], teacher, start[row], end[row]).astype(np.float16)
+            read = np.flatnonzero(passage[row])
+            targets[k] = _carry(sources[k][1], spans[row][0], read, offsets[row, read], start[row], end[row]).astype(np.float16)
         if lo // batch_size % 100 == 0:
             log(f"teacher: {min(lo + batch_size, len(order)):,} of {len(order):,} windows")
     return targets
