@@ -100,6 +100,9 @@ def test_a_student_distils_from_a_teacher_and_targets_of_other_windows_are_refus
     with pytest.raises(ValueError, match="other training windows"):
         load_targets(path, [len(f.input_ids) for f in features][:-1])
 
+    for weight in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="distill_weight must be between 0 and 1"):
+            config(tmp_path, data_dir, tiny_bert, teacher_file=str(path), distill_weight=weight)
     said: list = []
     out = train_reader(config(tmp_path, data_dir, tiny_bert, teacher_file=str(path), distill_weight=0.7), log=said.append)
     assert any("distilling: 70% of the loss from tiny at T=2.0" in line for line in said)

@@ -124,6 +124,8 @@ class TrainConfig:
                             ("minutes", 1.0 if self.minutes is None else self.minutes)):
             if value <= 0:
                 raise SettingsError(f"{name} must be greater than 0, not {value}")
+        if not 0.0 <= self.distill_weight <= 1.0:
+            raise SettingsError(f"distill_weight must be between 0 and 1, not {self.distill_weight}")
         from qa.train.tuning import TUNE_METHODS
 
         if self.tune not in TUNE_METHODS:
