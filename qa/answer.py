@@ -47,10 +47,13 @@ def merge_candidates(hits: Sequence[Hit], spans: Sequence[Span], calibration: Ca
         key = (chunk.doc_id, cand.start, cand.end)
         if key not in best or cand.span.score > best[key].span.score:
             best[key] = cand
-    ranked = sorted(best.values(), key=lambda c: -c.span.score)
-    # Each answer's P(right) is judged among the question's other candidates (document offsets).
-    probs = calibration.probabilities([(c.chunk.doc_id, c.start, c.end, c.span.text, c.span.score) for c in ranked])
-    return [replace(c, probability=p) for c, p in zip(ranked, probs)]
+    return judged(sorted(best.values(), key=lambda c: -c.span.score), calibration)
+
+
+def judged(candidates: Sequence[Candidate], calibration: Calibration) -> list[Candidate]:
+    """The candidates with each one's P(right), judged among the others (document offsets)."""
+    probs = calibration.probabilities([(c.chunk.doc_id, c.start, c.end, c.span.text, c.span.score) for c in candidates])
+    return [replace(c, probability=p) for c, p in zip(candidates, probs)]
 
 
 @dataclass(frozen=True)
@@ -71,11 +74,16 @@ class Reading:
 def reading_of(question: str, hits: Sequence[Hit], spans: Sequence[Span], calibration: Calibration,
                documents: Mapping[str, Document] | None = None) -> Reading:
     """The question's candidates: spans merged (`merge_candidates`), less another person's quotation
-    when it asks what someone said (`qa.attribution`; judged in `documents` where given, else in the passages)."""
+    when it asks what someone said (`qa.attribution`; judged in `documents` where given, else in the
+    passages). The confidence of those left is judged among them alone: a quotation that cannot be
+    the answer is no rival to the one that can."""
     from qa.attribution import without_other_speakers
 
-    merged = without_other_speakers(question, merge_candidates(hits, spans, calibration), documents or {})
-    return Reading(question, tuple(hits), tuple(merged))
+    merged = merge_candidates(hits, spans, calibration)
+    kept = without_other_speakers(question, merged, documents or {})
+    if len(kept) < len(merged):
+        kept = judged(kept, calibration)
+    return Reading(question, tuple(hits), tuple(kept))
 
 
 def assemble_answer(

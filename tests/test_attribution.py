@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from qa.attribution import asked_speaker, quote_speaker, said_by_someone_else
@@ -81,6 +83,24 @@ def test_the_chatbot_does_not_answer_with_another_persons_quote(tmp_path, script
     assert lee.text == "it would be beneficial for China"  # Lee's own words stay his answer
     other = bot.ask("What would be beneficial?")
     assert other.text == "it would be beneficial for China"  # other questions are not checked
+
+
+def test_another_persons_quote_left_out_is_no_rival_to_the_answers_confidence(tmp_path, scripted_reader):
+    """Confidence judged among the candidates (its lead over the best other answer, `gap`): Lee's
+    quotation, left out when asked what Xi said, no longer counts against Xi's words."""
+    from qa.calibration import Calibration
+
+    reader = scripted_reader({"it would be beneficial for China": 3.0, "the importance of maintaining patience": 1.0,
+                              "South Korea": -1.0})
+    Calibration(0.0, 0.0, 0.0, "test", ("gap",), (1.0,)).save(reader.model_path / "calibration.json")
+    bot = Chatbot(Settings(index_dir=str(tmp_path / "index"), seed_dir=str(SEED.parent)), embedder=HashEmbedder(),
+                  reader=reader)
+    bot.open()
+    xi = bot.ask("What did Xi say?")
+    assert xi.text == "the importance of maintaining patience"
+    assert xi.score == pytest.approx(1 / (1 + math.exp(-2.0)))  # ahead of "South Korea" by 2, not behind Lee by 2
+    other = bot.ask("What would be beneficial?")  # nothing left out: judged among all, as before
+    assert other.text == "it would be beneficial for China" and other.score == pytest.approx(1 / (1 + math.exp(-2.0)))
 
 
 def test_only_other_peoples_quotes_left_means_the_documents_dont_say(tmp_path, scripted_reader):
